@@ -1,0 +1,542 @@
+/*
+ * lm_milter - libmilter callbacks: collect facts, decide, apply at EOM.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <libmilter/mfapi.h>
+
+#include "lm_addr.h"
+#include "lm_buf.h"
+#include "lm_decide.h"
+#include "lm_log.h"
+#include "lm_milter.h"
+#include "lm_msg.h"
+#include "lm_policy.h"
+#include "lm_rewrite.h"
+
+#define LM_ACTIONS (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | \
+	SMFIF_CHGFROM)
+#define LM_PROTO (SMFIP_NR_HDR | SMFIP_HDR_LEADSPC | SMFIP_NOUNKNOWN | \
+	SMFIP_NOHELO | SMFIP_SKIP | SMFIP_NR_CONN)
+
+/* Set once by lm_milter_register() before smfi_main(); read-only after. */
+static struct lm_daemon *lm_the_daemon;
+
+struct lm_conn {
+	unsigned long	 pflags;	/* negotiated protocol flags */
+	char		 hostaddr[INET6_ADDRSTRLEN];
+	int		 loopback;
+	/* per message */
+	struct lm_snap	*snap;
+	char		 qid[64];
+	int		 null_sender, local, have_class, is_list, mixed;
+	int		 decided, oom;
+	struct lm_listref list;
+	struct lm_msg	 msg;
+	struct lm_addrlist from;
+	int		 from_err;
+	char		 from_reason[160];
+	struct lm_policy_result pol;
+	int		 looked_up;
+	struct lm_facts	 facts;
+	struct lm_plan	 plan;
+};
+
+static void
+msg_end(struct lm_conn *c)
+{
+	lm_msg_reset(&c->msg);
+	lm_addrlist_free(&c->from);
+	lm_snap_release(c->snap);
+	c->snap = NULL;
+	c->qid[0] = '\0';
+	c->null_sender = c->local = c->have_class = c->is_list = 0;
+	c->mixed = c->decided = c->looked_up = c->oom = 0;
+	c->from_err = 0;
+	c->from_reason[0] = '\0';
+}
+
+static struct lm_conn *
+conn_get(SMFICTX *ctx)
+{
+	struct lm_conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL && (c = calloc(1, sizeof *c)) != NULL) {
+		lm_msg_init(&c->msg, 0, 0);
+		if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+			free(c);
+			c = NULL;
+		}
+	}
+	return c;
+}
+
+static void
+read_qid(SMFICTX *ctx, struct lm_conn *c)
+{
+	const char *q = smfi_getsymval(ctx, "i");
+
+	if (q != NULL && q[0] != '\0')
+		lm_strlcpy(c->qid, q, sizeof c->qid);
+	else if (c->qid[0] == '\0')
+		lm_strlcpy(c->qid, "NOQUEUE", sizeof c->qid);
+}
+
+static void
+set_reply(SMFICTX *ctx, const char *rcode, const char *xcode,
+    const char *text)
+{
+	char esc[1000];
+	size_t i, o = 0;
+
+	/* smfi_setreply: no CR/LF, '%' doubled, <= 980 characters */
+	for (i = 0; text[i] != '\0' && o + 2 < sizeof esc && o < 970; i++) {
+		if (text[i] == '%')
+			esc[o++] = '%';
+		esc[o++] = (unsigned char)text[i] < 0x20 ? ' ' : text[i];
+	}
+	esc[o] = '\0';
+	(void)smfi_setreply(ctx, (char *)rcode, (char *)xcode, esc);
+}
+
+/* The one mapping of internal failures to the configured action.  Once
+   edits were applied, only tempfail keeps the message whole. */
+static sfsistat
+lm_fail(SMFICTX *ctx, struct lm_conn *c, int applied, const char *what)
+{
+	int accept = c->snap != NULL && !applied &&
+	    c->snap->conf.on_error == LM_ONERR_ACCEPT;
+
+	read_qid(ctx, c);
+	msg_error("%s: list=%s error=\"%s\" result=%s", c->qid,
+	    c->is_list ? c->list.addr : "-", what,
+	    accept ? "accept" : "tempfail");
+	msg_end(c);
+	if (accept)
+		return SMFIS_ACCEPT;
+	set_reply(ctx, "451", "4.3.0", "Temporary failure in list "
+	    "processing, try again later");
+	return SMFIS_TEMPFAIL;
+}
+
+static sfsistat
+lm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	struct lm_conn *c;
+
+	(void)f2;
+	(void)f3;
+	if ((f0 & LM_ACTIONS) != LM_ACTIONS) {
+		msg_error("MTA offers actions 0x%lx, listmilter needs 0x%lx "
+		    "(add/change headers, replace body, change sender)", f0,
+		    (unsigned long)LM_ACTIONS);
+		return SMFIS_REJECT;
+	}
+	if ((c = conn_get(ctx)) == NULL)
+		return SMFIS_TEMPFAIL;
+	*pf0 = LM_ACTIONS;
+	*pf1 = c->pflags = f1 & LM_PROTO;
+	*pf2 = *pf3 = 0;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+lm_connect(SMFICTX *ctx, char *host, struct sockaddr *sa)
+{
+	struct lm_conn *c = conn_get(ctx);
+	sfsistat ok;
+
+	(void)host;
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	ok = c->pflags & SMFIP_NR_CONN ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	msg_end(c);			/* XCLIENT: a second CONNECT */
+	lm_strlcpy(c->hostaddr, "unknown", sizeof c->hostaddr);
+	c->loopback = 0;
+	if (sa != NULL && sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+
+		inet_ntop(AF_INET, &in->sin_addr, c->hostaddr,
+		    sizeof c->hostaddr);
+		c->loopback = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	} else if (sa != NULL && sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, c->hostaddr,
+		    sizeof c->hostaddr);
+		c->loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+	}
+	return ok;
+}
+
+static sfsistat
+lm_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct lm_conn *c = conn_get(ctx);
+	char *local = NULL, *domain = NULL;
+	const char *q;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	msg_end(c);
+	c->snap = lm_daemon_acquire(lm_the_daemon);
+	c->msg.max_hbytes = (size_t)c->snap->conf.max_header;
+	c->msg.body.max = (size_t)c->snap->conf.max_wrap;
+	if (argv[0] != NULL && lm_addr_envelope(argv[0], strlen(argv[0]),
+	    &local, &domain) == 0)
+		c->null_sender = local == NULL;
+	free(local);
+	free(domain);
+	/* Postfix non-SMTP submission: loopback, queue id known at MAIL */
+	q = smfi_getsymval(ctx, "i");
+	c->local = c->loopback && q != NULL && q[0] != '\0';
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+lm_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct lm_conn *c = smfi_getpriv(ctx);
+	struct lm_listref ref;
+	char *local = NULL, *domain = NULL;
+	int match = 0, same;
+
+	if (c == NULL || c->snap == NULL)
+		return SMFIS_TEMPFAIL;
+	if (argv[0] != NULL && lm_addr_envelope(argv[0], strlen(argv[0]),
+	    &local, &domain) == 0 && local != NULL)
+		match = lm_listtab_match(c->snap->lists, local, domain, &ref);
+	free(local);
+	free(domain);
+	if (!c->have_class) {
+		c->have_class = 1;
+		if ((c->is_list = match))
+			c->list = ref;
+		return SMFIS_CONTINUE;
+	}
+	same = match ? c->is_list && strcmp(ref.addr, c->list.addr) == 0 :
+	    !c->is_list;
+	if (same)
+		return SMFIS_CONTINUE;
+	if (c->local) {
+		c->mixed = 1;
+		return SMFIS_CONTINUE;
+	}
+	set_reply(ctx, "452", "4.5.3", c->is_list || match ? "Mail to a "
+	    "mailing list must be sent in a transaction of its own; retry "
+	    "this recipient separately" : "Too many recipients");
+	return SMFIS_TEMPFAIL;
+}
+
+static void
+log_line(struct lm_conn *c, const char *result)
+{
+	const struct lm_facts *f = &c->facts;
+	const char *dom = lm_facts_author_domain(f);
+	const char *pol = !c->looked_up ? "-" :
+	    c->pol.lookup == LM_LK_FOUND ? lm_pol_name(c->pol.policy) :
+	    c->pol.lookup == LM_LK_NONE ? "absent" :
+	    c->pol.lookup == LM_LK_TEMPFAIL ? "tempfail" : "baddomain";
+
+	msg_info("%s: list=%s author_domain=%s policy=%s policy_domain=%s "
+	    "action=%s reason=%s envfrom=%s result=%s%s%s%s", c->qid,
+	    c->list.addr, dom != NULL ? dom : "-", pol,
+	    c->looked_up && c->pol.domain[0] ? c->pol.domain : "-",
+	    lm_verdict_name(c->plan.verdict), c->plan.why ? c->plan.why : "-",
+	    c->plan.envfrom[0] ? c->plan.envfrom : "unchanged", result,
+	    c->pol.detail[0] ? " detail=\"" : "", c->pol.detail,
+	    c->pol.detail[0] ? "\"" : "");
+}
+
+static sfsistat
+lm_data(SMFICTX *ctx)
+{
+	struct lm_conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL || c->snap == NULL)
+		return SMFIS_TEMPFAIL;
+	if (c->is_list || c->mixed)
+		return SMFIS_CONTINUE;
+	if (c->snap->conf.log_nonlist) {
+		read_qid(ctx, c);
+		msg_info("%s: not list mail, accepted unchanged", c->qid);
+	}
+	msg_end(c);
+	return SMFIS_ACCEPT;
+}
+
+static sfsistat
+lm_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct lm_conn *c = smfi_getpriv(ctx);
+	sfsistat ok;
+	lm_buf v;
+	int r;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	ok = c->pflags & SMFIP_NR_HDR ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	if (c->pflags & SMFIP_HDR_LEADSPC)
+		r = lm_msg_addhdr(&c->msg, name, value, strlen(value));
+	else {
+		lm_buf_init(&v, (size_t)-1 / 2);
+		r = lm_buf_addc(&v, ' ') || lm_buf_adds(&v, value) ||
+		    lm_msg_addhdr(&c->msg, name, v.s, v.len);
+		lm_buf_free(&v);
+	}
+	if (r != 0)
+		c->oom = 1;		/* reported once, at EOH */
+	return ok;
+}
+
+/* Facts from the header section: From, trace, size. */
+static void
+collect_facts(struct lm_conn *c)
+{
+	const struct lm_hdr *from = lm_msg_get(&c->msg, "From", 0);
+	const struct lm_hdr *h;
+	size_t i;
+
+	memset(&c->facts, 0, sizeof c->facts);
+	c->facts.list = &c->list;
+	c->facts.null_sender = c->null_sender;
+	c->facts.hdr_overflow = c->msg.hdr_overflow;
+	c->facts.from_fields = lm_msg_count(&c->msg, "From");
+	for (i = 0; (h = lm_msg_get(&c->msg, LM_TRACE_HEADER, i)) != NULL; i++)
+		if (lm_trace_matches(h->value, h->vlen, c->list.addr))
+			c->facts.loop = 1;
+	if (c->facts.from_fields == 1 && from != NULL) {
+		c->from_err = lm_addr_parse(from->value, from->vlen, &c->from,
+		    c->from_reason, sizeof c->from_reason);
+		c->facts.from_err = c->from_err;
+		c->facts.from_reason = c->from_reason;
+		if (c->from_err == LM_ADDR_OK)
+			c->facts.from = &c->from;
+	}
+}
+
+/* DMARC policy of the author domain, when the decision needs it. */
+static void
+collect_policy(struct lm_conn *c)
+{
+	struct lm_facts *f = &c->facts;
+	const char *dom = lm_facts_author_domain(f);
+	struct timespec deadline;
+
+	if (dom == NULL || f->loop || f->hdr_overflow || f->from->n != 1 ||
+	    f->from->has_group || c->list.cfg->mitigate == LM_MIT_ALWAYS)
+		return;
+	if (f->from->mb[0].literal) {
+		f->lookup = LM_LK_BADDOMAIN;
+		return;
+	}
+	lm_deadline(&deadline, c->snap->conf.dns_timeout);
+	lm_policy_lookup(c->snap->dns, dom, &deadline, &c->pol);
+	c->looked_up = 1;
+	f->lookup = c->pol.lookup;
+	f->policy = c->pol.policy;
+	f->policy_domain = c->pol.domain;
+	f->policy_tag = c->pol.tag;
+}
+
+/* Refuse now with the plan's reply; logged here, once. */
+static sfsistat
+refuse(SMFICTX *ctx, struct lm_conn *c)
+{
+	char result[32];
+
+	set_reply(ctx, c->plan.rcode, c->plan.xcode, c->plan.text);
+	snprintf(result, sizeof result, "%s_%s", c->plan.verdict ==
+	    LM_V_TEMPFAIL ? "tempfail" : "reject", c->plan.rcode);
+	log_line(c, result);
+	msg_end(c);
+	return c->plan.rcode[0] == '4' ? SMFIS_TEMPFAIL : SMFIS_REJECT;
+}
+
+static sfsistat
+lm_eoh(SMFICTX *ctx)
+{
+	struct lm_conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL || c->snap == NULL)
+		return SMFIS_TEMPFAIL;
+	if (c->mixed)
+		return SMFIS_CONTINUE;		/* refused at EOM */
+	read_qid(ctx, c);
+	if (c->oom)
+		return lm_fail(ctx, c, 0, "out of memory collecting headers");
+	collect_facts(c);
+	collect_policy(c);
+	lm_decide(&c->facts, &c->plan);
+	c->decided = 1;
+	if (c->plan.verdict == LM_V_REJECT || c->plan.verdict == LM_V_TEMPFAIL)
+		return refuse(ctx, c);
+	c->msg.keep_body = c->plan.verdict == LM_V_WRAP;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+lm_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct lm_conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL || c->snap == NULL)
+		return SMFIS_TEMPFAIL;
+	if (lm_msg_addbody(&c->msg, chunk, len) != 0)
+		return lm_fail(ctx, c, 0, "out of memory keeping the body");
+	if (!c->msg.keep_body && (c->pflags & SMFIP_SKIP))
+		return SMFIS_SKIP;
+	return SMFIS_CONTINUE;
+}
+
+static int
+apply_edit(SMFICTX *ctx, const struct lm_edit *e, int leadspc)
+{
+	char *v = e->value;
+
+	if (!leadspc && v[0] == ' ')
+		v++;
+	switch (e->op) {
+	case LM_E_CHG:
+		return smfi_chgheader(ctx, e->name, e->idx, v);
+	case LM_E_ADD:
+		return smfi_addheader(ctx, e->name, v);
+	case LM_E_INS:
+		return smfi_insheader(ctx, e->idx, e->name, v);
+	}
+	return MI_FAILURE;
+}
+
+/* Apply every edit; 0 or -1 (then the caller tempfails). */
+static int
+apply(SMFICTX *ctx, struct lm_conn *c, const struct lm_edits *e,
+    const char **what)
+{
+	size_t i, off;
+	char from[340];
+
+	for (i = 0; i < e->n; i++)
+		if (apply_edit(ctx, &e->v[i], c->pflags & SMFIP_HDR_LEADSPC)
+		    != MI_SUCCESS)
+			return *what = "smfi header change failed", -1;
+	for (off = 0; e->replace_body && off < e->body.len; off += 65535) {
+		size_t n = e->body.len - off > 65535 ? 65535 :
+		    e->body.len - off;
+
+		if (smfi_replacebody(ctx, (unsigned char *)e->body.s + off,
+		    (int)n) != MI_SUCCESS)
+			return *what = "smfi_replacebody failed", -1;
+	}
+	if (c->plan.envfrom[0] != '\0') {
+		snprintf(from, sizeof from, "<%s>", c->plan.envfrom);
+		if (smfi_chgfrom(ctx, from, NULL) != MI_SUCCESS)
+			return *what = "smfi_chgfrom failed", -1;
+	}
+	return 0;
+}
+
+static void
+make_nonce(char *out, size_t sz)
+{
+	unsigned char r[12];
+	size_t i;
+
+	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+		memset(r, 0, sizeof r);
+	for (i = 0; i < sizeof r && 2 * i + 2 < sz; i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
+static sfsistat
+lm_eom(SMFICTX *ctx)
+{
+	struct lm_conn *c = smfi_getpriv(ctx);
+	struct lm_rewrite_in in;
+	struct lm_edits e;
+	char err[256], nonce[32] = "";
+	const char *what = NULL;
+
+	if (c == NULL || c->snap == NULL)
+		return SMFIS_TEMPFAIL;
+	read_qid(ctx, c);
+	if (c->mixed) {
+		set_reply(ctx, "550", "5.5.3", "Mail to a mailing list must "
+		    "be submitted separately from other recipients");
+		msg_error("%s: list=%s local submission mixes list and other "
+		    "recipients result=reject_550", c->qid, c->list.addr);
+		msg_end(c);
+		return SMFIS_REJECT;
+	}
+	if (!c->decided)
+		return lm_fail(ctx, c, 0, "end of message before headers");
+	if (c->plan.verdict == LM_V_WRAP && c->msg.body_overflow) {
+		c->facts.too_big_to_wrap = 1;
+		lm_decide(&c->facts, &c->plan);
+		if (c->plan.verdict == LM_V_REJECT)
+			return refuse(ctx, c);
+	}
+	make_nonce(nonce, sizeof nonce);
+	in.msg = &c->msg;
+	in.facts = &c->facts;
+	in.plan = &c->plan;
+	in.nonce = nonce;
+	in.hostname = c->snap->authservid;
+	lm_edits_init(&e);
+	if (lm_rewrite(&in, &e, err, sizeof err) != 0)
+		return lm_fail(ctx, c, 0, err);
+	if (apply(ctx, c, &e, &what) != 0) {
+		lm_edits_free(&e);
+		return lm_fail(ctx, c, 1, what);
+	}
+	lm_edits_free(&e);
+	log_line(c, "accept");
+	msg_end(c);
+	return SMFIS_ACCEPT;
+}
+
+static sfsistat
+lm_abort(SMFICTX *ctx)
+{
+	struct lm_conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL)
+		msg_end(c);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+lm_close(SMFICTX *ctx)
+{
+	struct lm_conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL) {
+		msg_end(c);
+		free(c);
+		(void)smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+int
+lm_milter_register(struct lm_daemon *d)
+{
+	static struct smfiDesc desc = {
+		"listmilter", SMFI_VERSION, LM_ACTIONS,
+		lm_connect, NULL, lm_envfrom, lm_envrcpt, lm_header, lm_eoh,
+		lm_body, lm_eom, lm_abort, lm_close, NULL, lm_data,
+		lm_negotiate
+	};
+
+	lm_the_daemon = d;
+	return smfi_register(desc) == MI_SUCCESS ? 0 : -1;
+}

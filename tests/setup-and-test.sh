@@ -1,0 +1,62 @@
+#!/bin/sh
+# setup-and-test.sh - install what listmilter needs on Debian 12, build it
+# twice (a -Werror release build, then an ASan+UBSan build), run the whole
+# test suite against each build, and print the grand total as the last
+# line: "N passed, M failed".  Run as root from the source tree.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+TOP=$(pwd)
+
+sh tests/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+P=0
+F=0
+tally() {	# tally LOGFILE: add that run's final totals
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1)
+	if [ -z "$line" ]; then
+		F=$((F + 1))
+		return
+	fi
+	P=$((P + ${line%% passed*}))
+	f=${line#*, }
+	F=$((F + ${f%% failed*}))
+}
+
+build() {	# build DIR CONFIGURE-ARGS...: configure + make in DIR
+	dir=$1
+	shift
+	mkdir -p "$dir" && cd "$dir" &&
+	    "$TOP/configure" "$@" >configure.log 2>&1 &&
+	    make -j"$(nproc)" >make.log 2>&1
+	rc=$?
+	cd "$TOP"
+	if [ $rc -ne 0 ]; then
+		echo "build in $dir failed:"
+		tail -n 40 "$dir/configure.log" "$dir/make.log" 2>/dev/null
+	fi
+	return $rc
+}
+
+autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; echo "0 passed, 1 failed"; exit 1; }
+
+LOG=$(mktemp)
+echo "=== release build (-Werror)"
+if build build "CFLAGS=-O2 -g"; then
+	(cd build && make check 2>&1) | tee "$LOG"
+	tally "$LOG"
+else
+	F=$((F + 1))
+fi
+
+echo "=== ASan + UBSan build"
+if build build-asan --enable-sanitizers "CFLAGS=-O1 -g"; then
+	(cd build-asan && ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    LM_FUZZ_RUNS=5000 make check 2>&1) | tee "$LOG"
+	tally "$LOG"
+else
+	F=$((F + 1))
+fi
+rm -f "$LOG"
+echo "$P passed, $F failed"
+[ "$F" -eq 0 ]
