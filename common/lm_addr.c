@@ -11,15 +11,17 @@
  * (address, mailbox, name-addr, angle-addr, group), 3.4.1 (addr-spec,
  * domain-literal); RFC 6532 3.2 (UTF-8 in atext, qtext, ctext, dtext);
  * RFC 2047 5(3) (encoded-words as whole atoms of a display name, through
- * lm_rfc2047_word); RFC 5321 4.1.2 (envelope paths, source routes) and
- * 4.5.3.1 (size limits).
+ * lm_rfc2047_word); RFC 5321 4.1.2 (envelope paths, source routes),
+ * 4.1.3 (address literals: IPv4 and IPv6 only) and 4.5.3.1 (limits).
  *
  * Refused on purpose, besides what lm_addr.h lists: obs-local-part
  * (CFWS inside a local part, quoted-strings mixed with atoms), obs-domain
  * (CFWS around a dot), empty list elements ("a@b,,c@d", a trailing
- * comma), white space inside a domain literal, line breaks that are not
- * folds, whitespace-only continuation lines, C1 controls, and comments
- * nested deeper than MAXNEST.
+ * comma), domain literals other than an IPv4 or "IPv6:" address (a
+ * general literal may hold '@' and white space), line breaks that are
+ * not folds, whitespace-only continuation lines, C1 controls and
+ * U+2028/U+2029 (line breakers to some tools), and comments nested
+ * deeper than MAXNEST.
  *
  * How: check_bytes() first rejects controls, invalid UTF-8 and stray line
  * breaks over the whole value; advance() then yields one token at a time
@@ -33,6 +35,10 @@
  * error nothing stays allocated.  lm_addr_envelope() allocates *local and
  * *domain for the caller.  No globals.
  */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +135,23 @@ is_dot_atom(const char *s, size_t n)
 	return 1;
 }
 
+/* 1 if s[0..n) is "[IPv4]" or "[IPv6:addr]" (RFC 5321 4.1.3). */
+static int
+literal_ok(const char *s, size_t n)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	char buf[LM_ADDR_MAXDOMAIN + 1];
+
+	if (n < 3 || n > LM_ADDR_MAXDOMAIN || s[0] != '[' || s[n - 1] != ']')
+		return 0;
+	memcpy(buf, s + 1, n - 2);
+	buf[n - 2] = '\0';
+	if (n - 2 > 5 && lm_strcaseeq(buf, 5, "IPv6:", 5))
+		return inet_pton(AF_INET6, buf + 5, &a6) == 1;
+	return inet_pton(AF_INET, buf, &a4) == 1;
+}
+
 /* 0 if s[0..n) is a valid dot-atom domain, 1 syntax error, 2 too long. */
 static int
 domain_check(const char *s, size_t n)
@@ -203,7 +226,7 @@ check_bytes(struct parser *p)
 		} else if (c == 0)
 			return fail(p, LM_ADDR_SYNTAX, i, "NUL byte");
 		else if ((c < 0x20 && c != '\t') || c == 0x7f ||
-		    (c >= 0x80 && c <= 0x9f))
+		    (c >= 0x80 && c <= 0x9f) || c == 0x2028 || c == 0x2029)
 			return fail(p, LM_ADDR_SYNTAX, i, "control character");
 		i += n;
 	}
@@ -572,6 +595,10 @@ parse_domain(struct parser *p, struct spec *s)
 		if (s->dend - s->dstart == 2)
 			return fail(p, LM_ADDR_SYNTAX, s->dstart,
 			    "empty domain literal");
+		if (s->dend - s->dstart <= LM_ADDR_MAXDOMAIN &&
+		    !literal_ok(p->in + s->dstart, s->dend - s->dstart))
+			return fail(p, LM_ADDR_SYNTAX, s->dstart,
+			    "domain literal is not an IPv4 or IPv6 address");
 		if (advance(p) != 0)
 			return -1;
 	} else if (p->tok.type == T_ATOM) {
@@ -919,7 +946,8 @@ env_bytes_ok(const char *s, size_t n)
 
 	while (i < n) {
 		if ((k = lm_utf8_next(s + i, n - i, &c)) == 0 || c < 0x20 ||
-		    c == 0x7f || (c >= 0x80 && c <= 0x9f))
+		    c == 0x7f || (c >= 0x80 && c <= 0x9f) || c == 0x2028 ||
+		    c == 0x2029)
 			return 0;
 		i += k;
 	}
@@ -930,16 +958,9 @@ env_bytes_ok(const char *s, size_t n)
 static int
 env_domain(const char *s, size_t n)
 {
-	size_t i;
-
 	if (n == 0 || s[0] != '[')
 		return domain_check(s, n) == 0;
-	if (n < 3 || n > LM_ADDR_MAXDOMAIN || s[n - 1] != ']')
-		return 0;
-	for (i = 1; i + 1 < n; i++)
-		if (!is_dtext(s[i]))
-			return 0;
-	return 1;
+	return literal_ok(s, n);
 }
 
 /* Skip A-d-l ":" (At-domain *("," At-domain)) from *pos. */
@@ -1030,7 +1051,8 @@ lm_addr_envelope(const char *in, size_t len, char **local, char **domain)
 	if (a < b && in[a] == '<') {
 		if (b - a < 2 || in[b - 1] != '>')
 			return -1;
-		a++, b--;
+		a++;
+		b--;
 		if (a == b)
 			return 0;
 		if (in[a] == '@' && skip_route(in, &a, b) != 0)

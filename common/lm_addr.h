@@ -8,7 +8,9 @@
  * whole atoms of a phrase, RFC 2047 section 5(3), where a run of atoms and
  * dots without white space counts as one atom so that a bare "." in a Q
  * word does not split it); decoding never creates syntax, so an encoded
- * "<a@b>" stays display text.
+ * "<a@b>" stays display text.  The display name is decoded but not
+ * sanitized: an encoded-word may yield CR, LF or other controls, so it
+ * must go through lm_sanitize_display() before it is re-emitted.
  *
  * The parser is deliberately strict where leniency is known to be
  * exploitable (Chen et al., "Composition Kills", USENIX Sec. 2020):
@@ -61,7 +63,9 @@ enum lm_addr_err {
  * Parse an address-list.  `in` need not be NUL-terminated.  Folding
  * whitespace (CRLF or bare LF followed by WSP) is allowed anywhere FWS is.
  * On error, errbuf (if not NULL) receives a short English reason such as
- * "unbalanced angle bracket at offset 12"; *out is left empty.
+ * "unbalanced angle bracket at offset 12"; *out is left empty.  A value
+ * holding only empty groups ("undisclosed-recipients:;") is LM_ADDR_OK
+ * with n == 0 and empty_groups > 0; LM_ADDR_EMPTY means only CFWS.
  */
 enum lm_addr_err lm_addr_parse(const char *in, size_t len,
 	    struct lm_addrlist *out, char *errbuf, size_t errsz);

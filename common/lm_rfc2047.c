@@ -88,14 +88,16 @@ lm_utf8_next(const char *s, size_t len, uint32_t *cp)
 		*cp = u[0];
 		return 1;
 	}
-	if (u[0] >= 0xc2 && u[0] <= 0xdf) {
-		n = 2, c = u[0] & 0x1f, min = 0x80;
-	} else if ((u[0] & 0xf0) == 0xe0) {
-		n = 3, c = u[0] & 0x0f, min = 0x800;
-	} else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
-		n = 4, c = u[0] & 0x07, min = 0x10000;
-	} else
+	if (u[0] >= 0xc2 && u[0] <= 0xdf)
+		n = 2;
+	else if ((u[0] & 0xf0) == 0xe0)
+		n = 3;
+	else if (u[0] >= 0xf0 && u[0] <= 0xf4)
+		n = 4;
+	else
 		return 0;
+	c = u[0] & (0x7f >> n);
+	min = n == 2 ? 0x80 : n == 3 ? 0x800 : 0x10000;
 	if (len < n)
 		return 0;
 	for (i = 1; i < n; i++) {
@@ -510,12 +512,18 @@ phrase_ew(const char *in, size_t len, size_t col, lm_buf *out)
 		if (!open) {
 			if (ew_open(out, &col, first, e) != 0)
 				return -1;
-			open = 1, first = 0, wlen = EW_OVERHEAD;
+			open = 1;
+			first = 0;
+			wlen = EW_OVERHEAD;
 		}
 		if (lm_buf_add(out, enc, e) != 0)
 			return -1;
-		col += e, wlen += e, i += n;
+		col += e;
+		wlen += e;
+		i += n;
 	}
+	if (!open && ew_open(out, &col, first, 0) != 0)
+		return -1;		/* empty text: one empty word */
 	return lm_buf_add(out, "?=", 2);
 }
 

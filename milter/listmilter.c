@@ -150,13 +150,16 @@ run(const char *conffile, int foreground)
 	struct lm_daemon d;
 	struct lm_snap *s;
 	struct lm_config *c;
-	char err[1024];
+	char err[1024], sock[256], pidfile[1024];
 	pthread_t thr;
 	int rc;
 
 	if ((s = lm_snap_load(conffile, 0, NULL, err, sizeof err)) == NULL)
 		fprintf(stderr, "%s\n", err), exit(1);
 	c = &s->conf;
+	/* a reload frees this snapshot: keep what exit needs */
+	lm_strlcpy(sock, c->socket, sizeof sock);
+	lm_strlcpy(pidfile, c->pidfile, sizeof pidfile);
 	lm_log_init("listmilter", c->syslog, lm_log_facility(c->facility));
 	if (!foreground && daemon(0, 0) != 0)
 		msg_fatal("daemon: %s", strerror(errno));
@@ -172,10 +175,10 @@ run(const char *conffile, int foreground)
 	msg_info("listmilter %s starting: socket=%s lists=%zu",
 	    PACKAGE_VERSION, c->socket, s->lists->n);
 	rc = smfi_main();
-	if (socket_path(c->socket) != NULL)
-		(void)unlink(socket_path(c->socket));
-	if (c->pidfile[0] != '\0')
-		(void)unlink(c->pidfile);
+	if (socket_path(sock) != NULL)
+		(void)unlink(socket_path(sock));
+	if (pidfile[0] != '\0')
+		(void)unlink(pidfile);
 	msg_info("listmilter stopped");
 	return rc == MI_SUCCESS ? 0 : 1;
 }

@@ -12,10 +12,14 @@ libraries.md section 2):
   exactly what Postfix 3.7 offers with milter_protocol = 6); overridable.
   Macro lists returned by the filter (smfi_setsymlist) replace Postfix's
   default list for that stage only.
-* Events the filter refused with SMFIP_NO* are not sent, but their macros
-  are (Postfix sends SMFIC_MACRO before checking the event mask); SMFIP_NR_*
-  events get no reply awaited; SMFIP_HDR_LEADSPC keeps the space after the
-  colon; SMFIR_SKIP suppresses further events of the same type.
+* Events the filter refused with SMFIP_NO* are not sent; for the envelope
+  events (connect, helo, mail, rcpt, data, unknown) their macros still are
+  (milter8_event() sends SMFIC_MACRO before checking the event mask), for
+  headers/EOH/body not even those.  SMFIP_NR_* events get no reply
+  awaited; SMFIP_HDR_LEADSPC keeps the space after the colon, without it
+  one leading space is dropped; SMFIR_SKIP suppresses further events of
+  the same type.  A filter speaking version 2-4 gets no events its version
+  lacks.
 * Macros: SMFIC_MACRO is sent before every event (also with no pairs), with
   each name of the stage's list that has a value, spelt as in the list.
   Header events carry the end-of-header macros, body chunks the
@@ -24,6 +28,13 @@ libraries.md section 2):
 * Replies: every SMFIR_* code is decoded.  Modifications are accepted only
   before the final reply to EOM; SMFIR_PROGRESS and SMFIR_QUARANTINE are
   accepted at any stage.  REPLYCODE text is checked and de-%%'d like Postfix.
+  Whatever Postfix treats as a protocol error (modification outside EOM,
+  SMFIR_SETSYMLIST or an unknown code as a reply, data after 'c', a bad
+  REPLYCODE, REPLBODY mixed with other requests) raises MilterProtocolError;
+  a timeout raises MilterTimeout, a closed socket MilterClosed.  After
+  that, or after a connection-level reject/tempfail or SMFIR_SHUTDOWN,
+  every later event returns that decision (tempfail after errors: the
+  milter_default_action of the test instance), as milter8.c does.
 * transaction() runs one message as smtpd+cleanup do and applies the edits
   like cleanup: chgheader index = n-th field of that name (0 means 1), an
   empty value deletes, a missing field is appended; insheader index 0 = top
@@ -413,6 +424,7 @@ class MilterClient:
         self.symlists = {}
         self.state = "closed"
         self.skip_event = None
+        self.def_reply = None
         self.in_content = False
         self.helo_sent = False
         self.np_mask = 0
@@ -563,22 +575,38 @@ class MilterClient:
     # -- events
 
     def _event(self, cmd, payload=b"", macros=None, allowed=("envelope",)):
+        if self.def_reply is not None and self.state in ("reject_con",
+                                                         "error"):
+            return self.def_reply       # milter8 answers every event with it
         if self.state not in allowed:
             return not_sent("filter state %s" % self.state)
         no_flag, nr_flag = EVENT_FLAGS[cmd]
         if no_flag & self.np_mask:
             return not_sent("not in protocol version %d" % self.version)
+        if cmd in "LNB" and no_flag & self.protocol:
+            # content events: Postfix installs no MIME callback at all, so
+            # not even their macros are sent
+            return not_sent("filter asked for SMFIP_NO* (0x%x)" % no_flag)
         if self.skip_event is not None:
             if self.skip_event == cmd:
                 return not_sent("after SMFIR_SKIP")
             self.skip_event = None
         self._send_macros(cmd, macros)
         if no_flag & self.protocol:
+            # envelope events: the macros went out, the event does not
             return not_sent("filter asked for SMFIP_NO* (0x%x)" % no_flag)
-        self._send(cmd, payload)
-        if nr_flag & self.protocol:
-            return no_reply("SMFIP_NR_* (0x%x)" % nr_flag)
-        return self._read_reply(cmd)
+        try:
+            self._send(cmd, payload)
+            if nr_flag & self.protocol:
+                return no_reply("SMFIP_NR_* (0x%x)" % nr_flag)
+            return self._read_reply(cmd)
+        except MilterError:
+            # Postfix: milter8_comm_error()/conf_error(): close, and answer
+            # later events with milter_default_action (tempfail)
+            self.state = "error"
+            self.def_reply = Reply(SMFIR_TEMPFAIL, note="after an earlier error")
+            self.close()
+            raise
 
     def _read_reply(self, cmd):
         mods, progress, body_lockout, in_body = [], 0, False, False
@@ -625,12 +653,16 @@ class MilterClient:
         if code == SMFIR_SKIP:
             self.skip_event = cmd
         if code == SMFIR_CONN_FAIL:     # not a Postfix request: comm error
-            self.state = "error"
+            self.state = "error"        # -> milter_default_action (tempfail)
+            self.def_reply = Reply(SMFIR_TEMPFAIL, note="after an earlier error")
             self.close()
             return
         conn_event = cmd in (SMFIC_CONNECT, SMFIC_HELO)
         if code == SMFIR_SHUTDOWN or (conn_event and code in "arty"):
             self.state = "accept_con" if code == SMFIR_ACCEPT else "reject_con"
+            if code != SMFIR_ACCEPT:    # later events get the same answer
+                self.def_reply = Reply(code, reply.data,
+                                       note="connection-level decision")
             self.close()                # LIBMILTER_AUTO_DISCONNECT
         elif code in (SMFIR_ACCEPT, SMFIR_DISCARD) and not conn_event:
             self.state = "accept_msg"

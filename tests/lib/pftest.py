@@ -39,6 +39,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 DEFAULT_LISTS = {
@@ -183,6 +184,26 @@ def smtp_data_bytes(message):
     return b"\r\n".join(out) + b"\r\n.\r\n"
 
 
+def make_traversable(path):
+    """Make sure user postfix can reach path: every directory above it
+    needs o+x.  Directories inside the system temp directory (mkdtemp()
+    makes them 0700) get o+x added; elsewhere a PostfixError explains."""
+    tmp = os.path.realpath(tempfile.gettempdir())
+    d = os.path.realpath(path)
+    while True:
+        mode = os.stat(d).st_mode
+        if not mode & 0o001:
+            if d.startswith(tmp + "/"):
+                os.chmod(d, (mode & 0o7777) | 0o001)
+            else:
+                raise PostfixError("%s is not searchable by user postfix "
+                                   "(mode %o); use a directory under %s"
+                                   % (d, mode & 0o777, tmp))
+        if d == "/":
+            return
+        d = os.path.dirname(d)
+
+
 def free_port(host="127.0.0.1", low=20000, high=60000, tries=50):
     """A TCP port on host that nothing listens on (bind test without
     SO_REUSEADDR/SO_REUSEPORT, then a connect test)."""
@@ -320,6 +341,7 @@ class Postfix:
                   self.mail_dir):
             os.makedirs(d, exist_ok=True)
         os.chmod(self.dir, 0o755)       # mkdtemp() makes 0700
+        make_traversable(self.dir)
         shutil.chown(self.data_dir, "postfix")
         os.chown(self.mail_dir, NOBODY_UID, NOBODY_UID)
         os.chmod(self.mail_dir, 0o755)
@@ -391,8 +413,9 @@ class Postfix:
         return pid if _alive(pid) else None
 
     def processes(self):
-        """PIDs of processes of this instance: working directory inside
-        $T, or MAIL_CONFIG=$T/etc in the environment."""
+        """PIDs of processes of this instance: working directory in its
+        queue directory (every Postfix program chdirs there), or
+        MAIL_CONFIG=$T/etc in the environment."""
         mine = []
         env_tag = ("MAIL_CONFIG=" + self.etc).encode()
         for d in os.listdir("/proc"):
@@ -404,7 +427,7 @@ class Postfix:
                     env = f.read().split(b"\0")
             except OSError:
                 continue
-            if cwd == self.dir or cwd.startswith(self.dir + "/") \
+            if cwd == self.queue or cwd.startswith(self.queue + "/") \
                     or env_tag in env:
                 mine.append(int(d))
         return mine
@@ -470,11 +493,14 @@ class Postfix:
 
     def send(self, mail_from, rcpts, message, helo="client.example.test",
              xclient=None, mail_params=(), inet=False):
-        """One SMTP transaction; returns a dict of SMTPReply objects:
-        banner, ehlo, [xclient, xclient_banner? no: 'xclient' is the 220
-        after XCLIENT, 'ehlo2'], mail, rcpt (list, one per recipient),
-        data (reply to DATA or None), end (reply after the dot or None),
-        quit, and queue_id (from "queued as ID", else None).
+        """One SMTP transaction over the UNIX socket (inet=True: TCP).
+
+        xclient: dict of XCLIENT attributes (ADDR, NAME, LOGIN, PORT, ...)
+        sent after EHLO, followed by a second EHLO.  Returns a dict of
+        SMTPReply objects: banner, ehlo, xclient and ehlo2 (None without
+        xclient), mail, rcpt (list, one per recipient), data (reply to
+        DATA, None if not sent), end (reply after the final dot, None if
+        not sent), quit, and queue_id (from "queued as ID", else None).
         RCPTs are sent even after MAIL failed, like a careless client;
         DATA only when at least one RCPT got 2xx."""
         c = self.smtp(inet=inet)

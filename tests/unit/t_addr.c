@@ -34,8 +34,10 @@ esc(const char *s, size_t n, char *buf, size_t sz)
 			buf[k++] = hex[c & 15];
 		}
 	}
-	if (i < n && k + 3 < sz)
-		buf[k++] = '.', buf[k++] = '.', buf[k++] = '.';
+	if (i < n && k + 3 < sz) {
+		memcpy(buf + k, "...", 3);
+		k += 3;
+	}
 	buf[k] = '\0';
 	return buf;
 }
@@ -147,6 +149,9 @@ static const struct prow prows[] = {
 	    "<admin@legitimate.com><second@attack.com>"),
 	OK("=?utf-8?q?=3Cadmin=40x.org=3E?= <a@attack.com>",
 	    "<admin@x.org><a@attack.com>"),
+	OK("=?iso-8859-1?q?Dr._M=FCller?= <m@x.org>",
+	    "Dr. M\xc3\xbcller<m@x.org>"),
+	OK("Dr.=?utf-8?q?x?= <m@x.org>", "Dr.=?utf-8?q?x?=<m@x.org>"),
 	OK("\"=?utf-8?q?J=C3=B6?=\" <j@x.org>", "=?utf-8?q?J=C3=B6?=<j@x.org>"),
 	OK("=?x-unknown?q?abc?= <j@x.org>", "=?x-unknown?q?abc?=<j@x.org>"),
 	OK("x=?utf-8?q?a?= <j@x.org>", "x=?utf-8?q?a?=<j@x.org>"),
@@ -162,6 +167,7 @@ static const struct prow prows[] = {
 	OK("\"a,b\" <\"c d\"@example.com>", "a,b<\"c d\"@example.com>"),
 	OK("a@[192.0.2.1]", "<a@[192.0.2.1]>"),
 	OK("Joe <a@[IPv6:2001:db8::1]>", "Joe<a@[IPv6:2001:db8::1]>"),
+	OK("a@[ipv6:::1]", "<a@[ipv6:::1]>"),
 	/* "Composition Kills" evasions: each one an error */
 	BAD("<@attack.com,@any.com:admin@legitimate.com>", "obsolete route"),
 	BAD("<@attack.com:admin@legitimate.com>", "obsolete route"),
@@ -207,6 +213,11 @@ static const struct prow prows[] = {
 	BAD("a@[]", "empty domain literal"),
 	BAD("a@[1.2 .3.4]", "invalid character in domain literal"),
 	BAD("a@[1.2[3].4]", "invalid character in domain literal"),
+	BAD("a@[admin@legitimate.com]", "not an IPv4 or IPv6"),
+	BAD("a@[192.0.2]", "not an IPv4 or IPv6"),
+	BAD("a@[192.0.2.256]", "not an IPv4 or IPv6"),
+	BAD("a@[IPv6:192.0.2.1]", "not an IPv4 or IPv6"),
+	BAD("a@[tag:anything]", "not an IPv4 or IPv6"),
 	BAD("a@b.org]", "unbalanced square bracket"),
 	BAD("[192.0.2.1]", "expected an address"),
 	BAD("a..b@x.org", "'.' not followed"),
@@ -240,6 +251,8 @@ static const struct prow prows[] = {
 	BAD("Joe\x0b <a@b.org>", "control character"),
 	BAD("Joe\x7f <a@b.org>", "control character"),
 	BAD("Joe\xc2\x85 <a@b.org>", "control character"),
+	BAD("Joe\xe2\x80\xa8" "Bcc: x <a@b.org>", "control character"),
+	BAD("a\xe2\x80\xa9@b.org", "control character"),
 	BAD("\xff <a@b.org>", "invalid UTF-8"),
 	BAD("\xc0\xaf <a@b.org>", "invalid UTF-8"),
 	BAD("a@b.\xed\xa0\x80", "invalid UTF-8"),
@@ -328,7 +341,7 @@ static const struct brow brows[] = {
 	{ "a@", "b", 64, ".org", LM_ADDR_TOOLONG, 0 },
 	{ "a@", "b23456789.", 25, "b2345", LM_ADDR_OK, 1 },
 	{ "a@", "b23456789.", 25, "b23456", LM_ADDR_TOOLONG, 0 },
-	{ "a@[", "1", 252, "]", LM_ADDR_OK, 1 },
+	{ "a@[", "1", 252, "]", LM_ADDR_SYNTAX, 0 },
 	{ "a@[", "1", 254, "]", LM_ADDR_TOOLONG, 0 },
 	{ "", "a@b.c, ", LM_ADDR_MAXMB - 1, "a@b.c", LM_ADDR_OK,
 	    LM_ADDR_MAXMB },
@@ -459,6 +472,9 @@ static const struct erow erows[] = {
 	{ "<\"a b\"@b.org>", 0, "a b", "b.org" },
 	{ "<\"a\\\"b\"@b.org>", 0, "a\"b", "b.org" },
 	{ "<a@[192.0.2.1]>", 0, "a", "[192.0.2.1]" },
+	{ "<a@[IPv6:2001:db8::1]>", 0, "a", "[IPv6:2001:db8::1]" },
+	{ "<@[192.0.2.1]:a@b.org>", 0, "a", "b.org" },
+	{ "<a@[x@y]>", -1, NULL, NULL },
 	{ "<\xc3\xbc@b.org>", 0, "\xc3\xbc", "b.org" },
 	{ "", -1, NULL, NULL },
 	{ "<", -1, NULL, NULL },
