@@ -153,12 +153,17 @@ put_cp(lm_buf *b, uint32_t c)
 	return lm_buf_add(b, u, n);
 }
 
-/* Code points never re-emitted: C0, DEL, C1 (incl. U+0085), U+2028/9. */
+/* Code points never re-emitted: C0, DEL, C1 (incl. U+0085), U+2028/9,
+   and the invisible format characters that reorder or hide display text
+   (zero-width U+200B-U+200F, bidi embeddings and overrides U+202A-U+202E,
+   isolates U+2066-U+2069, U+FEFF), which make a name look like another. */
 static int
 is_ctl(uint32_t c)
 {
 	return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f) ||
-	    c == 0x2028 || c == 0x2029;
+	    c == 0x2028 || c == 0x2029 || (c >= 0x200b && c <= 0x200f) ||
+	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) ||
+	    c == 0xfeff;
 }
 
 /* ------------------------------------------------------------------ */

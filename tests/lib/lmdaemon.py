@@ -30,7 +30,10 @@ $T is made 0755 and its parents get o+x (pftest.make_traversable; mkdtemp
 makes 0700), and the daemon is started with umask 000 (umask=... to
 change, None to inherit), so the socket it creates is connectable by
 anyone.  A daemon that sets its own umask or chmods its socket wins over
-this; a test of such an option should pass umask=None.
+this: listmilter applies its UMask option (default 007, socket 0770, and
+Postfix then logs "Permission denied" and answers 451), so end-to-end
+tests pass conf_extra={"UMask": "000"} (or a UserID whose group postfix
+is in).  postfix_can_connect() tells whether the socket is usable.
 
     lm = Listmilter(tmpdir, "list@lists.example.test  ...\\n",
                     [("_dmarc.example.org", "TXT", "v=DMARC1; p=reject")])
@@ -41,7 +44,9 @@ this; a test of such an option should pass umask=None.
 """
 
 import atexit
+import grp
 import os
+import pwd
 import random
 import signal
 import socket
@@ -111,7 +116,8 @@ def _records(dns_records):
             else:
                 name, rtype, rdata, ttl = rec
             out.append((name, ttl, rtype, rdata))
-    return [(n.rstrip(".").lower(), int(t), r.upper(), d) for n, t, r, d in out]
+    return [(n.rstrip(".").lower(), int(t), r.upper(), d)
+            for n, t, r, d in out]
 
 
 def txt_rdata(value):
@@ -165,12 +171,14 @@ def unbound_conf(dns_records, zones=(), servfail_zones=()):
     for z in fail:
         lines.append('  local-zone: "%s" transparent' % z)
     if fail:
-        lines += ["  infra-cache-max-rtt: 1000", "  do-not-query-localhost: no"]
+        lines += ["  infra-cache-max-rtt: 1000",
+                  "  do-not-query-localhost: no"]
     for name, ttl, rtype, rdata in recs:
         data = txt_rdata(rdata) if rtype == "TXT" else str(rdata)
         if "'" in data or "\n" in data:
             raise ValueError("rdata %r cannot be written in local-data" % data)
-        lines.append("  local-data: '%s. %d IN %s %s'" % (name, ttl, rtype, data))
+        lines.append("  local-data: '%s. %d IN %s %s'"
+                     % (name, ttl, rtype, data))
     if fail:
         port = _dead_udp_port()
         for z in fail:
@@ -179,7 +187,7 @@ def unbound_conf(dns_records, zones=(), servfail_zones=()):
     return "\n".join(lines) + "\n"
 
 
-# ---- the daemon ---------------------------------------------------------------
+# ---- the daemon -------------------------------------------------------------
 
 class Listmilter:
     """One listmilter process with its own config under tmpdir."""
@@ -292,6 +300,37 @@ class Listmilter:
             return False
         finally:
             s.close()
+
+    def postfix_can_connect(self):
+        """True if user postfix may connect to the socket: write access
+        on the socket (owner, group incl. supplementary, or other) and
+        search access on every directory above it."""
+        try:
+            pw = pwd.getpwnam("postfix")
+        except KeyError:
+            return False
+        gids = {pw.pw_gid} | {g.gr_gid for g in grp.getgrall()
+                              if "postfix" in g.gr_mem}
+
+        def allowed(path, bit):
+            st = os.stat(path)
+            if st.st_uid == pw.pw_uid:
+                return bool(st.st_mode & (bit << 6))
+            if st.st_gid in gids:
+                return bool(st.st_mode & (bit << 3))
+            return bool(st.st_mode & bit)
+        try:
+            if not allowed(self.socket_path, 0o2):
+                return False
+            d = os.path.dirname(self.socket_path)
+            while True:
+                if not allowed(d, 0o1):
+                    return False
+                if d == "/":
+                    return True
+                d = os.path.dirname(d)
+        except OSError:
+            return False
 
     @property
     def pid(self):

@@ -52,7 +52,7 @@ Example:
         mc.connect("client.example.net", "4", 4321, "192.0.2.10")
         mc.helo("client.example.net")
         r = mc.transaction("author@example.org", ["list@lists.example.test"],
-                           b"From: a@example.org\\r\\nSubject: x\\r\\n\\r\\nhi\\r\\n")
+                           b"From: a@example.org\\r\\n\\r\\nhi\\r\\n")
         assert r.verdict == "accept"
         assert r.new_sender == "<bounces@lists.example.test>"
 """
@@ -192,6 +192,10 @@ REPLY_MAIL_OK = "250 2.1.0 Ok"
 REPLY_RCPT_OK = "250 2.1.5 Ok"
 REPLY_DATA_OK = "354 End data with <CR><LF>.<CR><LF>"
 REPLY_NO_RCPT = "554 5.5.1 Error: no valid recipients"
+REPLY_LOCAL_RCPT = "451 4.3.5 Server configuration error"
+
+SMTP_CLIENT = ("client.example.net", "4", 0, "192.0.2.10")
+LOCAL_CLIENT = ("localhost", "4", 0, "127.0.0.1")
 
 DEFAULT_TIMEOUT = 30.0
 MAX_PACKET = 64 * 1024 * 1024
@@ -377,7 +381,8 @@ def parse_address(address):
         return socket.AF_UNIX, address
     m = re.match(r"inet6?:(\d+)@(.+)$", address) or None
     if m:
-        fam = socket.AF_INET6 if address.startswith("inet6") else socket.AF_INET
+        fam = socket.AF_INET6 if address.startswith("inet6") \
+            else socket.AF_INET
         return fam, (m.group(2), int(m.group(1)))
     m = re.match(r"inet:(.+):(\d+)$", address)
     if m:
@@ -401,8 +406,9 @@ class MilterClient:
     With auto_macros=False only the macros passed to the call are sent.
     """
 
-    def __init__(self, address, timeout=DEFAULT_TIMEOUT, version=SMFI_PROT_VERSION,
-                 actions=POSTFIX_ACTIONS, protocol=POSTFIX_PROTOCOL,
+    def __init__(self, address, timeout=DEFAULT_TIMEOUT,
+                 version=SMFI_PROT_VERSION, actions=POSTFIX_ACTIONS,
+                 protocol=POSTFIX_PROTOCOL,
                  macro_lists=None, auto_macros=True, negotiate=True,
                  myhostname="mta.example.test", mail_version="3.7.11",
                  alias_domains=("lists.example.test",),
@@ -425,6 +431,7 @@ class MilterClient:
         self.state = "closed"
         self.skip_event = None
         self.def_reply = None
+        self.auto_i = False             # `i` was set by transaction()
         self.in_content = False
         self.helo_sent = False
         self.np_mask = 0
@@ -465,7 +472,8 @@ class MilterClient:
 
     def _send(self, cmd, payload=b""):
         if self.sock is None:
-            raise MilterClosed("milter %s: connection is closed" % self.address)
+            raise MilterClosed("milter %s: connection is closed"
+                               % self.address)
         pkt = cmd.encode("ascii") + payload
         self.sent.append((cmd, bytes(payload)))
         try:
@@ -498,7 +506,8 @@ class MilterClient:
     def read_packet(self, what="a reply"):
         """One raw packet -> (code as 1-char str, payload bytes)."""
         if self.sock is None:
-            raise MilterClosed("milter %s: connection is closed" % self.address)
+            raise MilterClosed("milter %s: connection is closed"
+                               % self.address)
         (n,) = struct.unpack(">I", self._recv_exact(4, what))
         if n < 1 or n > MAX_PACKET:
             raise MilterProtocolError("milter %s: bad packet length %d"
@@ -511,7 +520,8 @@ class MilterClient:
     def negotiate(self):
         """SMFIC_OPTNEG; stores version, actions, protocol and symlists."""
         version, actions, protocol = self.offer
-        self._send(SMFIC_OPTNEG, struct.pack(">III", version, actions, protocol))
+        self._send(SMFIC_OPTNEG,
+                   struct.pack(">III", version, actions, protocol))
         code, data = self.read_packet("the OPTNEG reply")
         if code != SMFIC_OPTNEG or len(data) < 12:
             raise MilterProtocolError("unexpected reply %r %r to OPTNEG"
@@ -521,10 +531,11 @@ class MilterClient:
             raise MilterProtocolError("filter protocol version %d > ours %d"
                                       % (v, version))
         if a & ~actions:
-            raise MilterProtocolError("filter request mask 0x%x conflicts with "
-                                      "MTA mask 0x%x" % (a, actions))
+            raise MilterProtocolError("filter request mask 0x%x conflicts "
+                                      "with MTA mask 0x%x" % (a, actions))
         self.version, self.actions, self.protocol = v, a, p
-        self.np_mask = _NOSEND_MASK & ~_VERSION_EVENTS.get(min(v, version), 0x7f)
+        self.np_mask = _NOSEND_MASK & ~_VERSION_EVENTS.get(min(v, version),
+                                                           0x7f)
         rest = data[12:]
         while rest:
             if len(rest) < 5:
@@ -546,7 +557,10 @@ class MilterClient:
     # -- macros
 
     def set_macros(self, macros):
-        """Update self.env; a value of None removes the macro."""
+        """Update self.env; a value of None removes the macro.  An `i` set
+        here is kept by the next transaction() (else it assigns its own)."""
+        if macros and ("i" in macros or "{i}" in macros):
+            self.auto_i = False
         for k, v in (macros or {}).items():
             if v is None:
                 self.env.pop(_canon(k), None)
@@ -568,7 +582,8 @@ class MilterClient:
             return
         self.set_macros(macros)
         names = self.macro_lists.get(MACRO_LIST_OF.get(cmd, cmd), "")
-        pairs = [(n, self.env[_canon(n)]) for n in names.replace(",", " ").split()
+        pairs = [(n, self.env[_canon(n)])
+                 for n in names.replace(",", " ").split()
                  if _canon(n) in self.env]
         self.macro(cmd, pairs)
 
@@ -601,12 +616,15 @@ class MilterClient:
                 return no_reply("SMFIP_NR_* (0x%x)" % nr_flag)
             return self._read_reply(cmd)
         except MilterError:
-            # Postfix: milter8_comm_error()/conf_error(): close, and answer
-            # later events with milter_default_action (tempfail)
-            self.state = "error"
-            self.def_reply = Reply(SMFIR_TEMPFAIL, note="after an earlier error")
-            self.close()
+            self._fail()
             raise
+
+    def _fail(self):
+        """milter8_comm_error()/conf_error(): close, and answer later
+        events with milter_default_action (tempfail in the test set-up)."""
+        self.state = "error"
+        self.def_reply = Reply(SMFIR_TEMPFAIL, note="after an earlier error")
+        self.close()
 
     def _read_reply(self, cmd):
         mods, progress, body_lockout, in_body = [], 0, False, False
@@ -636,16 +654,16 @@ class MilterClient:
                 continue
             if code in FINAL_CODES:
                 if code != SMFIR_REPLYCODE and data:
-                    raise MilterProtocolError("reply %s was followed by %d "
-                                              "data bytes" % (REPLY_NAMES[code],
-                                                              len(data)))
+                    raise MilterProtocolError(
+                        "reply %s was followed by %d data bytes"
+                        % (REPLY_NAMES[code], len(data)))
                 reply = Reply(code, data)
                 reply.modifications, reply.progress = mods, progress
                 self._after_reply(cmd, reply)
                 return reply
-            raise MilterProtocolError("unexpected filter response %r (%s) "
-                                      "after event %r" % (code, REPLY_NAMES.get(
-                                          code, "unknown"), cmd))
+            raise MilterProtocolError(
+                "unexpected filter response %r (%s) after event %r"
+                % (code, REPLY_NAMES.get(code, "unknown"), cmd))
 
     def _after_reply(self, cmd, reply):
         """Filter state changes of milter8_event()."""
@@ -653,9 +671,7 @@ class MilterClient:
         if code == SMFIR_SKIP:
             self.skip_event = cmd
         if code == SMFIR_CONN_FAIL:     # not a Postfix request: comm error
-            self.state = "error"        # -> milter_default_action (tempfail)
-            self.def_reply = Reply(SMFIR_TEMPFAIL, note="after an earlier error")
-            self.close()
+            self._fail()
             return
         conn_event = cmd in (SMFIC_CONNECT, SMFIC_HELO)
         if code == SMFIR_SHUTDOWN or (conn_event and code in "arty"):
@@ -787,35 +803,47 @@ class MilterClient:
         return "error", "outbound mail disabled in test instance"
 
     def transaction(self, mail_from, rcpts, message, mail_args=(),
-                    rcpt_args=None, brackets=True, received=None,
-                    queue_id=None, abort_after=True,
-                    client=("client.example.net", "4", 0, "192.0.2.10"),
-                    helo_name="client.example.net", macros=None):
+                    rcpt_args=None, brackets=None, received=None,
+                    queue_id=None, abort_after=True, client=None,
+                    helo_name=None, macros=None, local=False):
         """Run one message like Postfix; returns a TransactionResult.
 
-        mail_from/rcpts are wrapped in <> unless brackets=False (the
-        sendmail(1) path sends bare addresses) or already bracketed.
+        local=True emulates the sendmail(1)/pickup path (cleanup(8) with
+        non_smtpd_milters): bare addresses, `i` known from MAIL on, no
+        {mail,rcpt}_{host,mailer} macros, client localhost/127.0.0.1, and a
+        RCPT reject/tempfail is a configuration error that defers the
+        message ("451 4.3.5 Server configuration error").
+        mail_from/rcpts are wrapped in <> unless brackets=False (default:
+        not local) or already bracketed.
         rcpt_args: list of ESMTP arg tuples, one per recipient.  received:
         the Received: field Postfix prepends and hides from filters (bytes,
         optional; it takes part in insheader index counting either way).
-        If connect() was not called yet, client= and helo_name= are used.
+        If connect() was not called yet, client=(name, family, port, addr)
+        and helo_name= are used (defaults: client.example.net 192.0.2.10,
+        or localhost 127.0.0.1 when local).
         macros: extra values for self.env (e.g. {"{auth_authen}": "alice"}).
         Stops at the first accept/reject/tempfail/discard/shutdown that
         ends the message; a reject/tempfail at RCPT refuses only that
         recipient.  SMFIC_ABORT follows unless abort_after=False.
         """
         if self.state == "ready":
-            self.connect(*client)
-            self.helo(helo_name)
+            default = LOCAL_CLIENT if local else SMTP_CLIENT
+            self.connect(*(client or default))
+            self.helo(helo_name or (client or default)[0])
+        if brackets is None:
+            brackets = not local
         res = TransactionResult(mail_from, rcpts, message)
         res.queue_id = queue_id or "".join(random.choice("0123456789ABCDEF")
                                            for _ in range(11))
         self.set_macros(macros)
-        self.set_macros({"i": None})
+        if self.auto_i:                 # left over from the last message
+            self.env.pop("{i}", None)
+        if local:                       # the queue file exists already
+            self._set_queue_id(res.queue_id)
         headers, body, _ = split_message(message)
         try:
             if self._envelope_phase(res, mail_from, rcpts, mail_args,
-                                    rcpt_args, brackets):
+                                    rcpt_args, brackets, local):
                 self._content_phase(res, headers, body)
         finally:
             self.end_content()
@@ -825,17 +853,27 @@ class MilterClient:
                    self.negotiated(SMFIP_HDR_LEADSPC))
         return res
 
+    def _set_queue_id(self, qid):
+        if "{i}" not in self.env:
+            self.env["{i}"] = qid
+            self.auto_i = True
+
     def _envelope_phase(self, res, mail_from, rcpts, mail_args, rcpt_args,
-                        brackets):
+                        brackets, local):
         """MAIL, RCPT..., DATA; True if the content phase should follow."""
         def wrap(a):
             return a if not brackets or a.startswith("<") else "<%s>" % a
 
+        def where(addr, kind):
+            # smtpd-only macros; cleanup(8) has no resolver results
+            mailer, host = (None, None) if local else self.resolve(addr)
+            return {"{%s_host}" % kind: host, "{%s_mailer}" % kind: mailer}
+
         sender = wrap(mail_from)
-        mailer, host = self.resolve(sender)
-        r = self.mail(sender, *mail_args, macros={
-            "{mail_addr}": sender[1:-1] if sender.startswith("<") else sender,
-            "{mail_host}": host, "{mail_mailer}": mailer})
+        macros = where(sender, "mail")
+        macros["{mail_addr}"] = sender[1:-1] if sender.startswith("<") \
+            else sender
+        r = self.mail(sender, *mail_args, macros=macros)
         res.replies["mail"] = r
         if res.decide("mail", r):
             return False
@@ -845,18 +883,22 @@ class MilterClient:
             if self.state != "envelope":    # accept/discard earlier: Postfix
                 res.recipients.append(addr.strip("<>"))     # just takes it
                 continue
-            mailer, host = self.resolve(addr)
             args = tuple(rcpt_args[n]) if rcpt_args else ()
-            r = self.rcpt(addr, *args, macros={
-                "{rcpt_addr}": addr.strip("<>"), "{rcpt_host}": host,
-                "{rcpt_mailer}": mailer})
+            macros = where(addr, "rcpt")
+            macros["{rcpt_addr}"] = addr.strip("<>")
+            r = self.rcpt(addr, *args, macros=macros)
             smtp = rcpt_smtp_reply(r)
             res.replies["rcpt"].append(r)
             res.rcpt_replies.append((rcpt, r, smtp))
+            if local and not smtp.startswith("2"):
+                # cleanup: "milter configuration error: can't reject
+                # recipient in non-smtpd(8) submission" -> deferred
+                res.verdict, res.stage, res.final = "tempfail", "rcpt", r
+                res.smtp_reply = REPLY_LOCAL_RCPT
+                return False
             if smtp.startswith("2"):
                 res.recipients.append(addr.strip("<>"))
-                if "{i}" not in self.env:   # smtpd opened the queue file
-                    self.set_macros({"i": res.queue_id})
+                self._set_queue_id(res.queue_id)    # smtpd opened the file
             if res.decide("rcpt", r) and res.verdict == "shutdown":
                 return False
         if not res.recipients:
@@ -962,7 +1004,8 @@ def split_message(message):
         text = b"\n".join(block).decode("utf-8", "surrogateescape")
         name = m.group(1).decode("ascii")
         value = text[text.index(":") + 1:]
-        headers.append(Header(name, value, b"".join(l + b"\r\n" for l in block)))
+        headers.append(Header(name, value,
+                              b"".join(l + b"\r\n" for l in block)))
     body = b"".join(l + b"\r\n" for l in lines[i:])
     return headers, body, ok
 
@@ -1118,8 +1161,8 @@ class TransactionResult:
         if self.verdict != "accept":
             return
         gone = set(a.strip("<>").lower() for a in self.deleted_rcpts)
-        self.recipients = [r for r in self.recipients if r.lower() not in gone] \
-            + [a.strip("<>") for a, _ in self.added_rcpts]
+        kept = [r for r in self.recipients if r.lower() not in gone]
+        self.recipients = kept + [a.strip("<>") for a, _ in self.added_rcpts]
         self.headers, new_body = apply_modifications(
             headers, body, self.modifications, leadspc, received)
         self.message = assemble(self.headers, new_body)

@@ -48,6 +48,7 @@ DEFAULT_LISTS = {
 }
 
 POSTFIX_TIMEOUT = 30.0
+NO_OUTBOUND = "error:outbound mail disabled in test instance"
 NOBODY_UID = 65534
 
 
@@ -313,9 +314,10 @@ class Postfix:
             ("mydestination", ""),
             ("alias_maps", ""),
             ("alias_database", ""),
-            ("default_transport", "error:outbound mail disabled in test instance"),
-            ("relay_transport", "error:outbound mail disabled in test instance"),
-            ("smtpd_relay_restrictions", "permit_mynetworks, reject_unauth_destination"),
+            ("default_transport", NO_OUTBOUND),
+            ("relay_transport", NO_OUTBOUND),
+            ("smtpd_relay_restrictions",
+             "permit_mynetworks, reject_unauth_destination"),
             ("smtpd_authorized_xclient_hosts", "127.0.0.0/8"),
             ("smtpd_peername_lookup", "no"),
             ("virtual_alias_domains", " ".join(list_domains)),
@@ -351,7 +353,8 @@ class Postfix:
         _write(os.path.join(self.etc, "master.cf"),
                MASTER_CF.format(inet="%s:%d" % (self.host, self.port)))
         _write(os.path.join(self.etc, "virtual"), "".join(
-            "%s  %s\n" % (lst, ", ".join(ms)) for lst, ms in self.lists.items()))
+            "%s  %s\n" % (lst, ", ".join(ms))
+            for lst, ms in self.lists.items()))
         _write(os.path.join(self.etc, "vmailbox"), "".join(
             "%s  %s\n" % (a, os.path.basename(self.mbox_path(a)))
             for a in self.mailboxes))
@@ -366,7 +369,8 @@ class Postfix:
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            text=True, timeout=60)
         if p.returncode != 0 and check:
-            tty = subprocess.run(["script", "-qec", " ".join(cmd), "/dev/null"],
+            tty = subprocess.run(["script", "-qec", " ".join(cmd),
+                                  "/dev/null"],
                                  stdin=subprocess.DEVNULL,
                                  stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, text=True,
@@ -380,7 +384,8 @@ class Postfix:
         """Set main.cf parameters with postconf -e (no reload)."""
         for k, v in params.items():
             self.extra_main_cf[k] = v
-            subprocess.run(["postconf", "-c", self.etc, "-e", "%s = %s" % (k, v)],
+            subprocess.run(["postconf", "-c", self.etc, "-e",
+                            "%s = %s" % (k, v)],
                            check=True, stdin=subprocess.DEVNULL)
 
     def start(self, timeout=POSTFIX_TIMEOUT):
@@ -555,7 +560,8 @@ class Postfix:
             out = []
             for key in box.keys():
                 raw = box.get_bytes(key, from_=False)
-                msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+                msg = email.message_from_bytes(raw,
+                                               policy=email.policy.compat32)
                 msg.set_unixfrom(box.get_message(key).get_from())
                 out.append(msg)
             return out

@@ -404,22 +404,21 @@ def without_leading_space_negotiation():
 
 @test
 def local_submission_mixed_refused_at_eom():
-    # Postfix non_smtpd_milters: loopback client, queue id known at MAIL,
-    # bare addresses; recipients must not be refused.
+    # Postfix non_smtpd_milters (sendmail(1), pickup): cleanup simulates the
+    # SMTP events from localhost/127.0.0.1 with the queue id known at MAIL
+    # and bare addresses; recipients must not be refused there.
     with client() as mc:
-        mc.connect("localhost", "4", 0, "127.0.0.1")
-        mc.set_macros({"i": "4ABCDEF0123"})
         r = mc.transaction("anne@example.org",
                            ["list@lists.example.test", "bob@members.example.test"],
-                           msg(), brackets=False, queue_id="4ABCDEF0123")
+                           msg(), local=True)
     eq([x[2][:3] for x in r.rcpt_replies], ["250", "250"], "RCPTs accepted")
     eq(r.verdict, "reject", "refused at end of data")
     contains(r.smtp_reply, "550 5.5.3", "reply")
     with client() as mc:
-        mc.connect("localhost", "4", 0, "127.0.0.1")
         r = mc.transaction("anne@example.org", ["list@lists.example.test"],
-                           msg(), brackets=False, queue_id="4ABCDEF0124")
+                           msg(), local=True)
     munged(r, "Anne Author")
+    eq(r.new_sender, "<owner-list@lists.example.test>", "CHGFROM")
 
 
 @test

@@ -223,6 +223,10 @@ static const struct san_row san_rows[] = {
 	{ "a\xc2\x85" "b", 0, 0, "a b" },
 	{ "a\xc2\x9f" "b", 0, 0, "a b" },
 	{ "a\xe2\x80\xa8" "b\xe2\x80\xa9" "c", 0, 0, "a b c" },
+	/* bidi override "evil\u202egro.knab" and zero-width joiners */
+	{ "evil\xe2\x80\xae" "gro.knab", 0, 0, "evil gro.knab" },
+	{ "pay\xe2\x80\x8b" "pal", 0, 0, "pay pal" },
+	{ "a\xe2\x81\xa6" "b\xe2\x81\xa9" "c\xef\xbb\xbf", 0, 0, "a b c" },
 	{ "a\xff" "b", 0, 0, "a b" },
 	{ "a\xc0\xaf" "b", 0, 0, "a b" },
 	{ "a\xed\xa0\x80" "b", 0, 0, "a b" },
