@@ -56,29 +56,49 @@ write_pidfile(const char *path)
 		msg_fatal("PidFile %s: %s", path, strerror(errno));
 }
 
-static void
-drop_privileges(const char *userid)
+static const char *socket_path(const char *);
+
+/* Resolve UserID ("user" or "user:group"); 0 and uid/gid, or -1. */
+static int
+lookup_user(const char *userid, uid_t *uid, gid_t *gid, char *name,
+    size_t namesz)
 {
 	char user[128], *grp;
 	struct passwd *pw;
 	struct group *gr;
-	gid_t gid;
 
-	if (userid[0] == '\0')
-		return;
 	lm_strlcpy(user, userid, sizeof user);
 	if ((grp = strchr(user, ':')) != NULL)
 		*grp++ = '\0';
 	if ((pw = getpwnam(user)) == NULL)
 		msg_fatal("UserID: no such user \"%s\"", user);
-	gid = pw->pw_gid;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	lm_strlcpy(name, pw->pw_name, namesz);
 	if (grp != NULL) {
 		if ((gr = getgrnam(grp)) == NULL)
 			msg_fatal("UserID: no such group \"%s\"", grp);
-		gid = gr->gr_gid;
+		*gid = gr->gr_gid;
 	}
-	if (initgroups(pw->pw_name, gid) != 0 || setgid(gid) != 0 ||
-	    setuid(pw->pw_uid) != 0)
+	return 0;
+}
+
+/* After the socket is open: hand it to the service user, then become it. */
+static void
+drop_privileges(const char *userid, const char *sockpath)
+{
+	char name[128];
+	uid_t uid;
+	gid_t gid;
+
+	if (userid[0] == '\0')
+		return;
+	(void)lookup_user(userid, &uid, &gid, name, sizeof name);
+	if (sockpath != NULL && chown(sockpath, uid, gid) != 0)
+		msg_fatal("UserID %s: chown %s: %s", userid, sockpath,
+		    strerror(errno));
+	if (initgroups(name, gid) != 0 || setgid(gid) != 0 ||
+	    setuid(uid) != 0)
 		msg_fatal("UserID %s: %s", userid, strerror(errno));
 }
 
@@ -165,9 +185,9 @@ run(const char *conffile, int foreground)
 		msg_fatal("daemon: %s", strerror(errno));
 	block_signals();
 	write_pidfile(c->pidfile);
-	drop_privileges(c->userid);
 	lm_daemon_init(&d, conffile, s);
 	start_milter(&d, c);
+	drop_privileges(c->userid, socket_path(sock));
 	if ((s->dns = lm_dns_new(c, err, sizeof err)) == NULL)
 		msg_fatal("resolver: %s", err);
 	if (pthread_create(&thr, NULL, reload_thread, &d) != 0)

@@ -60,7 +60,7 @@ for s in $SUITES; do
 		done ;;
 	static)
 		run "layering" sh "$SRC/tests/check-layering.sh" "$SRC"
-		;;
+		run "manlint" sh "$SRC/tests/check-man.sh" "$SRC" ;;
 	proto)
 		for t in "$SRC"/tests/proto/test_*.py; do
 			[ -f "$t" ] && run "proto $(basename "$t")" python3 "$t"

@@ -485,5 +485,48 @@ def sigterm_stops_cleanly():
     contains(LM.log(), "listmilter stopped", "log")
 
 
+@test
+def version_option():
+    import subprocess
+    out = subprocess.run([LM.binary, "-V"], capture_output=True, text=True)
+    eq(out.returncode, 0, "status")
+    if not re.match(r"^listmilter \d+\.\d+\.\d+$", out.stdout.strip()):
+        raise AssertionError("-V printed %r" % out.stdout)
+
+
+@test
+def stale_socket_replaced_and_userid_dropped():
+    import pwd
+    import socket
+    import stat
+    t2 = tempfile.mkdtemp(prefix="lm-proto2-")
+    os.chmod(t2, 0o777)
+    lm2 = Listmilter(t2, "list@lists.example.test\n", DNS,
+                     conf_extra={"UMask": "007", "UserID": "nobody:nogroup"})
+    stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stale.bind(lm2.socket_path)
+    stale.close()                        # a socket file nobody listens on
+    lm2.start()
+    try:
+        deadline = time.time() + 10       # the socket exists before chown
+        while time.time() < deadline:
+            st = os.stat(lm2.socket_path)
+            if st.st_uid != 0:
+                break
+            time.sleep(0.05)
+        eq(pwd.getpwuid(st.st_uid).pw_name, "nobody", "socket owner")
+        eq(stat.S_IMODE(st.st_mode) & 0o007, 0, "UMask 007: no access for others")
+        with open("/proc/%d/status" % lm2.pid) as f:
+            uids = [l for l in f if l.startswith("Uid:")][0].split()[1:]
+        eq(set(uids), {str(pwd.getpwnam("nobody").pw_uid)}, "process uids")
+        with MilterClient(lm2.address) as mc:
+            r = mc.transaction("anne@example.org", ["list@lists.example.test"],
+                               msg())
+        munged(r, "Anne Author", "list@lists.example.test", "list")
+    finally:
+        st = lm2.stop()
+    eq(st.status, 0, "exit status after privilege drop")
+
+
 if __name__ == "__main__":
     run()
