@@ -10,6 +10,7 @@
 #define LMTEST_H
 
 #include <stdio.h>
+#include <string.h>
 
 static int lmt_pass, lmt_fail;
 
@@ -23,6 +24,37 @@ static int lmt_pass, lmt_fail;
 		fputc('\n', stderr);					\
 	}								\
 } while (0)
+
+/* s[0..n) with non-printable bytes as \xNN (and "..." when cut), for
+   failure messages. */
+static const char *lmt_esc(const char *, size_t, char *, size_t)
+    __attribute__((unused));
+
+static const char *
+lmt_esc(const char *s, size_t n, char *buf, size_t sz)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, k = 0;
+
+	for (i = 0; i < n && k + 5 < sz; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			buf[k++] = (char)c;
+		else {
+			buf[k++] = '\\';
+			buf[k++] = 'x';
+			buf[k++] = hex[c >> 4];
+			buf[k++] = hex[c & 15];
+		}
+	}
+	if (i < n && k + 3 < sz) {
+		memcpy(buf + k, "...", 3);
+		k += 3;
+	}
+	buf[k] = '\0';
+	return buf;
+}
 
 #define LMT_DONE() (printf("%d passed, %d failed\n", lmt_pass, lmt_fail), \
 	lmt_fail != 0)

@@ -15,33 +15,6 @@
 #include "lm_rfc2047.h"
 #include "lmtest.h"
 
-/* Print s with non-printable bytes escaped, for failure messages. */
-static const char *
-esc(const char *s, size_t n, char *buf, size_t sz)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, k = 0;
-
-	for (i = 0; i < n && k + 5 < sz; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			buf[k++] = (char)c;
-		else {
-			buf[k++] = '\\';
-			buf[k++] = 'x';
-			buf[k++] = hex[c >> 4];
-			buf[k++] = hex[c & 15];
-		}
-	}
-	if (i < n && k + 3 < sz) {
-		memcpy(buf + k, "...", 3);
-		k += 3;
-	}
-	buf[k] = '\0';
-	return buf;
-}
-
 /*
  * The result as one string: per mailbox "g:" if in a group, the display
  * name if any, then "<addr>"; mailboxes joined by ", ".
@@ -283,7 +256,7 @@ prow_ok(const struct prow *t, char *why, size_t whysz)
 	else
 		ok = e == t->err && l.n == 0 && l.mb == NULL &&
 		    strstr(eb, t->want) != NULL;
-	(void)esc(lm_buf_cstr(&b), b.len, why, whysz);
+	(void)lmt_esc(lm_buf_cstr(&b), b.len, why, whysz);
 	if (e != LM_ADDR_OK)
 		(void)snprintf(why, whysz, "error %d \"%s\"", e, eb);
 	lm_buf_free(&b);
@@ -302,7 +275,7 @@ test_parse(void)
 		size_t len = t->len != 0 ? t->len : strlen(t->in);
 
 		CHECK(prow_ok(t, why, sizeof why), "parse(\"%s\"): %s",
-		    esc(t->in, len, e, sizeof e), why);
+		    lmt_esc(t->in, len, e, sizeof e), why);
 	}
 }
 
@@ -523,7 +496,7 @@ test_envelope(void)
 
 	for (i = 0; i < sizeof erows / sizeof erows[0]; i++)
 		CHECK(erow_ok(&erows[i]), "envelope(\"%s\") != %d",
-		    esc(erows[i].in, strlen(erows[i].in), e, sizeof e),
+		    lmt_esc(erows[i].in, strlen(erows[i].in), e, sizeof e),
 		    erows[i].ret);
 }
 
@@ -628,7 +601,7 @@ test_names(void)
 
 	for (i = 0; i < sizeof names / sizeof names[0]; i++)
 		CHECK(name_ok(names[i]), "name round trip \"%s\"",
-		    esc(names[i], strlen(names[i]), e, sizeof e));
+		    lmt_esc(names[i], strlen(names[i]), e, sizeof e));
 }
 
 int

@@ -15,29 +15,6 @@
 
 #define REPL	"\xef\xbf\xbd"
 
-/* Print s with non-printable bytes escaped, for failure messages. */
-static const char *
-esc(const char *s, size_t n, char *buf, size_t sz)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, k = 0;
-
-	for (i = 0; i < n && k + 5 < sz; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			buf[k++] = (char)c;
-		else {
-			buf[k++] = '\\';
-			buf[k++] = 'x';
-			buf[k++] = hex[c >> 4];
-			buf[k++] = hex[c & 15];
-		}
-	}
-	buf[k] = '\0';
-	return buf;
-}
-
 /* ---------------------------------------------------------------- */
 
 struct dec_row {
@@ -121,8 +98,8 @@ test_decode(void)
 		r = lm_rfc2047_decode(t->in, strlen(t->in), &b);
 		CHECK(r == 0 && strcmp(lm_buf_cstr(&b), t->want) == 0,
 		    "decode(\"%s\") = %d \"%s\"",
-		    esc(t->in, strlen(t->in), e1, sizeof e1), r,
-		    esc(lm_buf_cstr(&b), b.len, e2, sizeof e2));
+		    lmt_esc(t->in, strlen(t->in), e1, sizeof e1), r,
+		    lmt_esc(lm_buf_cstr(&b), b.len, e2, sizeof e2));
 		lm_buf_free(&b);
 	}
 }
@@ -259,8 +236,8 @@ test_sanitize(void)
 		r = lm_sanitize_display(t->in, len, t->maxcp, &b);
 		CHECK(r == 0 && strcmp(lm_buf_cstr(&b), t->want) == 0,
 		    "sanitize(\"%s\", %zu) = %d \"%s\"",
-		    esc(t->in, len, e1, sizeof e1), t->maxcp, r,
-		    esc(lm_buf_cstr(&b), b.len, e2, sizeof e2));
+		    lmt_esc(t->in, len, e1, sizeof e1), t->maxcp, r,
+		    lmt_esc(lm_buf_cstr(&b), b.len, e2, sizeof e2));
 		lm_buf_free(&b);
 	}
 }
@@ -351,7 +328,7 @@ test_utf8(void)
 		size_t len = t->len != 0 ? t->len : strlen(t->in);
 
 		CHECK(lm_utf8_valid(t->in, len) == t->want,
-		    "utf8_valid(\"%s\") != %d", esc(t->in, len, e, sizeof e),
+		    "utf8_valid(\"%s\") != %d", lmt_esc(t->in, len, e, sizeof e),
 		    t->want);
 	}
 }
@@ -404,8 +381,8 @@ test_phrase(void)
 		r = lm_rfc2047_phrase(t->in, strlen(t->in), t->col, &b);
 		CHECK(r == t->ret && strcmp(lm_buf_cstr(&b), t->want) == 0,
 		    "phrase(\"%s\", %zu) = %d \"%s\"",
-		    esc(t->in, strlen(t->in), e1, sizeof e1), t->col, r,
-		    esc(lm_buf_cstr(&b), b.len, e2, sizeof e2));
+		    lmt_esc(t->in, strlen(t->in), e1, sizeof e1), t->col, r,
+		    lmt_esc(lm_buf_cstr(&b), b.len, e2, sizeof e2));
 		lm_buf_free(&b);
 	}
 }
