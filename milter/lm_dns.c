@@ -240,22 +240,18 @@ classify(const struct ub_result *r)
 	return r->havedata ? LM_DNS_OK : LM_DNS_NODATA;
 }
 
-/* Wait for q until the deadline; 0 answered, -1 timed out (q abandoned). */
+/* Wait for q until the deadline; 0 answered, -1 timed out. */
 static int
 query_wait(struct lm_query *q, const struct timespec *deadline)
 {
-	int rc = 0;
+	int rc = 0, done;
 
 	pthread_mutex_lock(&q->mu);
 	while (!q->done && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&q->cv, &q->mu, deadline);
-	if (q->done) {
-		pthread_mutex_unlock(&q->mu);
-		return 0;
-	}
-	q->abandoned = 1;
+	done = q->done;
 	pthread_mutex_unlock(&q->mu);
-	return -1;
+	return done ? 0 : -1;
 }
 
 static struct lm_query *
@@ -274,25 +270,71 @@ query_new(void)
 	return q;
 }
 
-enum lm_dns_rc
-lm_dns_query(struct lm_dns *d, const char *name, int type,
-    const struct timespec *deadline, struct ub_result **res)
+struct lm_dns_q {
+	struct lm_dns	*dns;
+	struct lm_query	*q;
+	int		 id;
+};
+
+struct lm_dns_q *
+lm_dns_start(struct lm_dns *d, const char *name, int type)
 {
-	struct lm_query *q;
+	struct lm_dns_q *h = calloc(1, sizeof *h);
+
+	if (h == NULL)
+		return NULL;
+	h->dns = d;
+	if ((h->q = query_new()) == NULL) {
+		free(h);
+		return NULL;
+	}
+	if (ub_resolve_async(d->ub, name, type, 1, h->q, query_cb,
+	    &h->id) != 0) {
+		query_free(h->q);
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+/* Give the query up: on a successful cancel the callback never runs and
+   we own q; otherwise the callback frees it (it sees `abandoned`). */
+static void
+abandon(struct lm_dns_q *h)
+{
+	pthread_mutex_lock(&h->q->mu);
+	if (h->q->done) {
+		pthread_mutex_unlock(&h->q->mu);
+		if (h->q->res != NULL)
+			ub_resolve_free(h->q->res);
+		query_free(h->q);
+		return;
+	}
+	h->q->abandoned = 1;
+	pthread_mutex_unlock(&h->q->mu);
+	if (ub_cancel(h->dns->ub, h->id) == 0)
+		query_free(h->q);
+}
+
+void
+lm_dns_cancel(struct lm_dns_q *h)
+{
+	if (h == NULL)
+		return;
+	abandon(h);
+	free(h);
+}
+
+enum lm_dns_rc
+lm_dns_wait(struct lm_dns_q *h, const struct timespec *deadline,
+    struct ub_result **res)
+{
+	struct lm_query *q = h->q;
 	enum lm_dns_rc rc;
-	int id = 0;
 
 	*res = NULL;
-	if ((q = query_new()) == NULL)
-		return LM_DNS_TEMPFAIL;
-	if (ub_resolve_async(d->ub, name, type, 1, q, query_cb, &id) != 0) {
-		query_free(q);
-		return LM_DNS_TEMPFAIL;
-	}
 	if (query_wait(q, deadline) != 0) {
-		/* on success the callback will never run: we own q */
-		if (ub_cancel(d->ub, id) == 0)
-			query_free(q);
+		lm_dns_cancel(h);
 		return LM_DNS_TEMPFAIL;
 	}
 	if (q->err != 0 || q->res == NULL) {
@@ -304,7 +346,20 @@ lm_dns_query(struct lm_dns *d, const char *name, int type,
 		*res = q->res;
 	}
 	query_free(q);
+	free(h);
 	return rc;
+}
+
+enum lm_dns_rc
+lm_dns_query(struct lm_dns *d, const char *name, int type,
+    const struct timespec *deadline, struct ub_result **res)
+{
+	struct lm_dns_q *h = lm_dns_start(d, name, type);
+
+	*res = NULL;
+	if (h == NULL)
+		return LM_DNS_TEMPFAIL;
+	return lm_dns_wait(h, deadline, res);
 }
 
 int

@@ -48,6 +48,16 @@ int	 lm_dns_same_config(const struct lm_dns *, const struct lm_config *);
 enum lm_dns_rc lm_dns_query(struct lm_dns *, const char *name, int type,
 	    const struct timespec *deadline, struct ub_result **res);
 
+/* The same in two steps, for libraries that start a query and wait for
+   it later (libopendkim's query hooks): lm_dns_start() returns a handle
+   or NULL; lm_dns_wait() waits until the deadline and always consumes
+   the handle (a timed-out query is cancelled). */
+struct lm_dns_q;
+struct lm_dns_q *lm_dns_start(struct lm_dns *, const char *name, int type);
+enum lm_dns_rc lm_dns_wait(struct lm_dns_q *, const struct timespec *deadline,
+	    struct ub_result **res);
+void	 lm_dns_cancel(struct lm_dns_q *);
+
 /* Join the strings of one TXT rdata (RFC 1035 3.3.14) into out (NUL-
    terminated); returns the length or -1 if it does not fit. */
 int	 lm_dns_txt_join(const char *rdata, int len, char *out, size_t outsz);
