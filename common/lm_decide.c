@@ -67,11 +67,70 @@ check_form(const struct lm_facts *f, struct lm_plan *p)
 	return 0;
 }
 
+static int needs_by_policy(const struct lm_facts *, const char **);
+
+/* An aligned DKIM pass that the list's changes leave intact. */
+static int
+survives(const struct lm_auth *a)
+{
+	size_t i;
+
+	for (i = 0; a != NULL && i < a->nsigs; i++)
+		if (a->sig[i].res == LM_AR_PASS && a->sig[i].aligned &&
+		    a->sig[i].survives)
+			return 1;
+	return 0;
+}
+
 static int
 needs_mitigation(const struct lm_facts *f, const char **why)
 {
+	int need;
+
 	if (f->list->cfg->mitigate == LM_MIT_ALWAYS)
 		return *why = "always", 1;
+	need = needs_by_policy(f, why);
+	if (need && f->list->cfg->mitigate == LM_MIT_NEEDED && survives(f->auth))
+		return *why = "dkim-survives", 0;
+	return need;
+}
+
+/* Refusals from inbound authentication; 1 if refused or marked. */
+static int
+check_auth(const struct lm_facts *f, struct lm_plan *p)
+{
+	const char *dom = lm_facts_author_domain(f);
+	int enforcing = f->lookup != LM_LK_FOUND ||
+	    f->policy == LM_POL_REJECT || f->policy == LM_POL_QUARANTINE;
+
+	if (f->auth == NULL || f->list->cfg->no_enforce)
+		return 0;
+	if (f->auth->dmarc == LM_DM_TEMPERROR && enforcing &&
+	    !f->list->cfg->temperror_accept) {
+		refuse(p, "451", "4.4.3", "dmarc-temperror", "DMARC evaluation "
+		    "for %s failed temporarily (DNS); try again later", dom);
+		return 1;
+	}
+	if (f->auth->dmarc != LM_DM_FAIL || f->lookup != LM_LK_FOUND)
+		return 0;
+	if (f->policy == LM_POL_QUARANTINE && f->list->cfg->quarantine_mark) {
+		p->verdict = LM_V_PASS;
+		p->why = "dmarc-fail-marked";
+		return 1;
+	}
+	if (f->policy == LM_POL_REJECT || f->policy == LM_POL_QUARANTINE) {
+		refuse(p, "550", "5.7.1", "dmarc-fail", "DMARC check failed for "
+		    "%s (p=%s): no aligned SPF or DKIM pass; the list does not "
+		    "redistribute unauthenticated mail", dom,
+		    lm_pol_name(f->policy));
+		return 1;
+	}
+	return 0;
+}
+
+static int
+needs_by_policy(const struct lm_facts *f, const char **why)
+{
 	switch (f->lookup) {
 	case LM_LK_TEMPFAIL:
 		return *why = "dns-tempfail", 1;
@@ -137,10 +196,15 @@ lm_decide(const struct lm_facts *f, struct lm_plan *p)
 	memset(p, 0, sizeof *p);
 	if (check_form(f, p))
 		return;
-	p->mitigate = needs_mitigation(f, &why);
-	p->why = why;
-	if (p->mitigate)
-		apply_action(f, p);
+	if (check_auth(f, p)) {
+		if (p->verdict == LM_V_REJECT || p->verdict == LM_V_TEMPFAIL)
+			return;
+	} else {
+		p->mitigate = needs_mitigation(f, &why);
+		p->why = why;
+		if (p->mitigate)
+			apply_action(f, p);
+	}
 	if (p->verdict == LM_V_REJECT || p->verdict == LM_V_TEMPFAIL)
 		return;
 	if (!f->null_sender && !f->list->cfg->bounce_none &&

@@ -10,6 +10,12 @@
  *
  * Rules (docs/listmilter.conf.5 documents them for operators):
  *  - The list's own trace (X-Loop: <list>) already present: 554 5.4.6.
+ *  - Inbound authentication (when evaluated and enforce=yes): a DMARC
+ *    failure under p=reject gets 550 5.7.1, under p=quarantine 550 5.7.1
+ *    or, with quarantine=mark, delivery without rewriting (receivers see
+ *    dmarc=fail and quarantine it); a DMARC temperror under an enforcing
+ *    or unknown policy gets 451 4.4.3 unless temperror=accept.  So forged
+ *    mail is never rewritten into authenticated list mail.
  *  - The header section over MaximumHeaderSize: 552 5.3.4.
  *  - Not exactly one From field, not exactly one mailbox, a group, or an
  *    unparseable value: 550 5.6.0 with the reason (RFC 5322 3.6.2 and
@@ -17,7 +23,10 @@
  *  - Mitigation applies when mitigate=always, or the policy found is
  *    quarantine or reject, or the lookup failed temporarily (fail-safe:
  *    mitigate and log), or the author domain cannot be looked up (not an
- *    LDH domain, e.g. an IDN U-label or an address literal).
+ *    LDH domain, e.g. an IDN U-label or an address literal).  With
+ *    mitigate=needed, a message that would otherwise be mitigated is not
+ *    when it carries a passing DKIM signature aligned with the author
+ *    domain that survives the list's changes (lm_auth_sig.survives).
  *  - When it applies: action munge -> MUNGE, wrap -> WRAP (a message too
  *    large to wrap gets 552 5.3.4), reject -> 550 5.7.1 naming the
  *    policy, none -> PASS.
@@ -31,6 +40,7 @@
 #define LM_DECIDE_H
 
 #include "lm_addr.h"
+#include "lm_auth.h"
 #include "lm_dmarc.h"
 #include "lm_listtab.h"
 
@@ -55,6 +65,7 @@ struct lm_facts {
 	const char *policy_domain;	/* where the record was found */
 	const char *policy_tag;		/* "p", "sp" or "np" */
 	int	 too_big_to_wrap;	/* body exceeded MaximumWrapSize */
+	const struct lm_auth *auth;	/* inbound results, NULL if not run */
 };
 
 enum lm_verdict {

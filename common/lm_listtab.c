@@ -54,6 +54,9 @@ enum lt_key {
 	LT_K_MITIGATE,
 	LT_K_REPLY,
 	LT_K_BOUNCE,
+	LT_K_ENFORCE,
+	LT_K_QUARANTINE,
+	LT_K_TEMPERROR,
 	LT_NKEYS
 };
 
@@ -65,16 +68,28 @@ static const struct lm_listkey lt_keys[] = {
 	    "What to do with a message that needs mitigation: munge "
 	    "rewrites From, wrap encapsulates the original message, reject "
 	    "refuses it, none passes it unchanged." },
-	[LT_K_MITIGATE] = { "mitigate", "policy|always", "policy",
-	    "When to apply the action: policy only when the author domain "
+	[LT_K_MITIGATE] = { "mitigate", "policy|always|needed", "policy",
+	    "When to apply the action: policy when the author domain "
 	    "publishes a DMARC policy of quarantine or reject, always for "
-	    "every message." },
+	    "every message, needed only when such a message has no aligned "
+	    "DKIM signature that survives the list's changes." },
 	[LT_K_REPLY] = { "reply", "author|list", "author",
 	    "Where replies to a rewritten message go: author (the original "
 	    "From address) or list (the list address)." },
 	[LT_K_BOUNCE] = { "bounce", "ADDRESS|none", "owner-LOCAL@DOMAIN",
 	    "Envelope sender of rewritten messages, which receives bounces; "
 	    "none keeps the original envelope sender." },
+	[LT_K_ENFORCE] = { "enforce", "yes|no", "yes",
+	    "Refuse mail whose author domain fails DMARC on arrival with an "
+	    "enforcing policy, so forged mail is never rewritten into "
+	    "authenticated list mail." },
+	[LT_K_QUARANTINE] = { "quarantine", "reject|mark", "reject",
+	    "With enforce=yes, a DMARC failure under p=quarantine: reject it, "
+	    "or mark it (deliver it unrewritten with dmarc=fail in "
+	    "Authentication-Results, so receivers quarantine it)." },
+	[LT_K_TEMPERROR] = { "temperror", "tempfail|accept", "tempfail",
+	    "With enforce=yes, a DMARC evaluation that failed temporarily "
+	    "(DNS): tempfail with 451, or accept and mitigate as usual." },
 	[LT_NKEYS] = { NULL, NULL, NULL, NULL }
 };
 
@@ -346,6 +361,12 @@ lt_setenum(struct lt_ctx *x, struct lm_list *e, int k, const char *v,
 		e->action = (enum lm_action)i;
 	else if (k == LT_K_MITIGATE)
 		e->mitigate = (enum lm_mitigate)i;
+	else if (k == LT_K_ENFORCE)
+		e->no_enforce = i == 1;
+	else if (k == LT_K_QUARANTINE)
+		e->quarantine_mark = i == 1;
+	else if (k == LT_K_TEMPERROR)
+		e->temperror_accept = i == 1;
 	else
 		e->reply = (enum lm_reply)i;
 	return 0;

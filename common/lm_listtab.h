@@ -14,9 +14,11 @@
  * "FILE:LINE: reason".
  *
  * Keys: name= (display name, default the local part), action=
- * munge|wrap|reject|none (default munge), mitigate=policy|always (default
- * policy), reply=author|list (default author), bounce=ADDRESS|none
- * (default owner-LOCAL@DOMAIN).  Each key is declared once in the option
+ * munge|wrap|reject|none (default munge), mitigate=policy|always|needed
+ * (default policy), reply=author|list (default author), bounce=ADDRESS|
+ * none (default owner-LOCAL@DOMAIN), enforce=yes|no (default yes),
+ * quarantine=reject|mark (default reject), temperror=tempfail|accept
+ * (default tempfail).  Each key is declared once in the option
  * table in lm_listtab.c, which also carries its documentation string
  * (lm_listtab_keys() exposes it for the documentation test).
  *
@@ -31,7 +33,7 @@
 #include <stddef.h>
 
 enum lm_action { LM_ACT_MUNGE = 0, LM_ACT_WRAP, LM_ACT_REJECT, LM_ACT_NONE };
-enum lm_mitigate { LM_MIT_POLICY = 0, LM_MIT_ALWAYS };
+enum lm_mitigate { LM_MIT_POLICY = 0, LM_MIT_ALWAYS, LM_MIT_NEEDED };
 enum lm_reply { LM_REPLY_AUTHOR = 0, LM_REPLY_LIST };
 
 struct lm_list {
@@ -43,6 +45,9 @@ struct lm_list {
 	enum lm_action action;
 	enum lm_mitigate mitigate;
 	enum lm_reply reply;
+	int	 no_enforce;	/* enforce=no */
+	int	 quarantine_mark;	/* quarantine=mark */
+	int	 temperror_accept;	/* temperror=accept */
 	int	 line;		/* line in the table file */
 };
 

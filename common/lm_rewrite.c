@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lm_addr.h"
+#include "lm_auth.h"
 #include "lm_rewrite.h"
 #include "lm_rfc2047.h"
 
@@ -486,6 +487,26 @@ lm_trace_matches(const char *value, size_t len, const char *list)
 	return r;
 }
 
+/* Delete incoming A-R fields that claim to be ours (wrap deletes every
+   outer A-R already), then put ours on top. */
+static int
+authres(const struct lm_rewrite_in *in, struct lm_edits *e)
+{
+	const struct lm_hdr *h;
+	char id[256];
+	size_t n = lm_msg_count(in->msg, "Authentication-Results");
+
+	for (; in->plan->verdict != LM_V_WRAP && n > 0; n--) {
+		h = lm_msg_get(in->msg, "Authentication-Results", n - 1);
+		if (lm_authres_servid(h->value, h->vlen, id, sizeof id) == 0 &&
+		    lm_strcaseeq(id, strlen(id), in->authservid,
+		    strlen(in->authservid)) &&
+		    edit(e, LM_E_CHG, "Authentication-Results", (int)n, "") != 0)
+			return -1;
+	}
+	return edit(e, LM_E_INS, "Authentication-Results", 0, in->authres);
+}
+
 int
 lm_rewrite(const struct lm_rewrite_in *in, struct lm_edits *e, char *err,
     size_t errsz)
@@ -506,6 +527,8 @@ lm_rewrite(const struct lm_rewrite_in *in, struct lm_edits *e, char *err,
 	snprintf(v, sizeof v, " %s", l->addr);
 	if (r == 0)
 		r = edit(e, LM_E_ADD, LM_TRACE_HEADER, 0, v);
+	if (r == 0 && in->authres != NULL && in->authservid != NULL)
+		r = authres(in, e);
 	if (r != 0) {
 		snprintf(err, errsz, "cannot build the %s rewrite (out of "
 		    "memory or over a size limit)",

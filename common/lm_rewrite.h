@@ -23,7 +23,10 @@
  * byte for byte (RFC 2046 5.2.1).
  *
  * Every list message also gets the trace header "X-Loop: <list address>"
- * (checked by lm_trace_matches() for loop detection).
+ * (checked by lm_trace_matches() for loop detection), and, when inbound
+ * authentication ran, our Authentication-Results field at the top (RFC
+ * 8601 5: incoming fields that carry our authserv-id are forgeries and
+ * are deleted first, from the highest index down, CVE-2022-48521).
  *
  * Edits follow milter semantics (libraries.md 2.5): CHG with a 1-based
  * index per field name (empty value deletes), ADD appends, INS at index.
@@ -63,6 +66,8 @@ struct lm_rewrite_in {
 	const struct lm_plan *plan;
 	const char *nonce;	/* random token for Message-ID/boundary */
 	const char *hostname;	/* used in the wrap text */
+	const char *authservid;	/* ours: such incoming A-R fields go */
+	const char *authres;	/* our A-R value to insert, or NULL */
 };
 
 void	 lm_edits_init(struct lm_edits *);

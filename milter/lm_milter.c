@@ -491,6 +491,8 @@ lm_eom(SMFICTX *ctx)
 	in.plan = &c->plan;
 	in.nonce = nonce;
 	in.hostname = c->snap->authservid;
+	in.authservid = c->snap->authservid;
+	in.authres = NULL;
 	lm_edits_init(&e);
 	if (lm_rewrite(&in, &e, err, sizeof err) != 0)
 		return lm_fail(ctx, c, 0, err);

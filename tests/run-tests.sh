@@ -17,6 +17,10 @@ SRC=${LM_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 BLD=${LM_BUILDDIR:-$(pwd)}
 SUITES=${LM_SUITES:-unit fuzz static proto e2e}
 RUNS=${LM_FUZZ_RUNS:-20000}
+# Debian's interpreter: the test libraries use its packages (python3-yaml,
+# python3-dkim), which a pyenv or venv python3 earlier in PATH lacks.
+PY=${LM_PYTHON:-/usr/bin/python3}
+[ -x "$PY" ] || PY=python3
 export LM_SRCDIR="$SRC" LM_BUILDDIR="$BLD" LISTMILTER="$BLD/milter/listmilter"
 TOTAL_P=0
 TOTAL_F=0
@@ -63,11 +67,11 @@ for s in $SUITES; do
 		run "manlint" sh "$SRC/tests/check-man.sh" "$SRC" ;;
 	proto)
 		for t in "$SRC"/tests/proto/test_*.py; do
-			[ -f "$t" ] && run "proto $(basename "$t")" python3 "$t"
+			[ -f "$t" ] && run "proto $(basename "$t")" "$PY" "$t"
 		done ;;
 	e2e)
 		for t in "$SRC"/tests/e2e/test_*.py; do
-			[ -f "$t" ] && run "e2e $(basename "$t")" python3 "$t"
+			[ -f "$t" ] && run "e2e $(basename "$t")" "$PY" "$t"
 		done ;;
 	esac
 done

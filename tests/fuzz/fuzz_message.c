@@ -120,6 +120,8 @@ run(struct lm_msg *m, uint8_t sel)
 		in.plan = &p;
 		in.nonce = "00ff";
 		in.hostname = "mx.example.org";
+		in.authservid = "mx.example.org";
+		in.authres = (sel & 1) ? " mx.example.org; dmarc=pass" : NULL;
 		lm_edits_init(&e);
 		if (lm_rewrite(&in, &e, err, sizeof err) == 0)
 			check_from(&e, ref.addr);

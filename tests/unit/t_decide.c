@@ -153,6 +153,121 @@ run_row(const struct row *r)
 	    lm_verdict_name(p.verdict), code, p.text, p.envfrom);
 }
 
+struct arow {
+	const char *what;
+	enum lm_mitigate mitigate;
+	int	 no_enforce, qmark, taccept;
+	enum lm_lookup lookup;
+	enum lm_pol policy;
+	enum lm_dmres dmarc;
+	int	 sig_ok, sig_aligned, sig_survives;
+	enum lm_verdict verdict;
+	const char *code;
+	const char *why;
+};
+
+static const struct arow arows[] = {
+	{ "forged p=reject refused", LM_MIT_POLICY, 0, 0, 0, LM_LK_FOUND,
+	  LM_POL_REJECT, LM_DM_FAIL, 0, 0, 0, LM_V_REJECT, "550 5.7.1",
+	  "dmarc-fail" },
+	{ "forged p=reject, enforce=no: munged", LM_MIT_POLICY, 1, 0, 0,
+	  LM_LK_FOUND, LM_POL_REJECT, LM_DM_FAIL, 0, 0, 0, LM_V_MUNGE, NULL,
+	  "policy" },
+	{ "forged p=quarantine refused", LM_MIT_POLICY, 0, 0, 0, LM_LK_FOUND,
+	  LM_POL_QUARANTINE, LM_DM_FAIL, 0, 0, 0, LM_V_REJECT, "550 5.7.1",
+	  "dmarc-fail" },
+	{ "forged p=quarantine marked", LM_MIT_POLICY, 0, 1, 0, LM_LK_FOUND,
+	  LM_POL_QUARANTINE, LM_DM_FAIL, 0, 0, 0, LM_V_PASS, NULL,
+	  "dmarc-fail-marked" },
+	{ "quarantine=mark does not pass p=reject", LM_MIT_POLICY, 0, 1, 0,
+	  LM_LK_FOUND, LM_POL_REJECT, LM_DM_FAIL, 0, 0, 0, LM_V_REJECT,
+	  "550 5.7.1", "dmarc-fail" },
+	{ "dmarc fail under p=none: normal", LM_MIT_POLICY, 0, 0, 0,
+	  LM_LK_FOUND, LM_POL_NONE, LM_DM_FAIL, 0, 0, 0, LM_V_PASS, NULL,
+	  "policy-none" },
+	{ "temperror tempfails", LM_MIT_POLICY, 0, 0, 0, LM_LK_TEMPFAIL,
+	  LM_POL_UNSET, LM_DM_TEMPERROR, 0, 0, 0, LM_V_TEMPFAIL, "451 4.4.3",
+	  "dmarc-temperror" },
+	{ "temperror=accept mitigates", LM_MIT_POLICY, 0, 0, 1,
+	  LM_LK_TEMPFAIL, LM_POL_UNSET, LM_DM_TEMPERROR, 0, 0, 0, LM_V_MUNGE,
+	  NULL, "dns-tempfail" },
+	{ "temperror under p=none ignored", LM_MIT_POLICY, 0, 0, 0,
+	  LM_LK_FOUND, LM_POL_NONE, LM_DM_TEMPERROR, 0, 0, 0, LM_V_PASS, NULL,
+	  "policy-none" },
+	{ "pass p=reject: munged (policy)", LM_MIT_POLICY, 0, 0, 0,
+	  LM_LK_FOUND, LM_POL_REJECT, LM_DM_PASS, 1, 1, 1, LM_V_MUNGE, NULL,
+	  "policy" },
+	{ "needed: surviving aligned DKIM keeps From", LM_MIT_NEEDED, 0, 0,
+	  0, LM_LK_FOUND, LM_POL_REJECT, LM_DM_PASS, 1, 1, 1, LM_V_PASS, NULL,
+	  "dkim-survives" },
+	{ "needed: SPF-only pass is munged", LM_MIT_NEEDED, 0, 0, 0,
+	  LM_LK_FOUND, LM_POL_REJECT, LM_DM_PASS, 0, 0, 0, LM_V_MUNGE, NULL,
+	  "policy" },
+	{ "needed: unaligned DKIM is munged", LM_MIT_NEEDED, 0, 0, 0,
+	  LM_LK_FOUND, LM_POL_REJECT, LM_DM_PASS, 1, 0, 1, LM_V_MUNGE, NULL,
+	  "policy" },
+	{ "needed: oversigned trace breaks it", LM_MIT_NEEDED, 0, 0, 0,
+	  LM_LK_FOUND, LM_POL_QUARANTINE, LM_DM_PASS, 1, 1, 0, LM_V_MUNGE,
+	  NULL, "policy" },
+	{ "needed: p=none never mitigated", LM_MIT_NEEDED, 0, 0, 0,
+	  LM_LK_FOUND, LM_POL_NONE, LM_DM_FAIL, 0, 0, 0, LM_V_PASS, NULL,
+	  "policy-none" },
+};
+
+static void
+run_arow(const struct arow *r)
+{
+	struct lm_list cfg;
+	struct lm_listref ref;
+	struct lm_mailbox mb;
+	struct lm_addrlist from;
+	struct lm_auth auth;
+	struct lm_facts f;
+	struct lm_plan p;
+	char code[32];
+
+	memset(&cfg, 0, sizeof cfg);
+	memset(&ref, 0, sizeof ref);
+	memset(&mb, 0, sizeof mb);
+	memset(&auth, 0, sizeof auth);
+	memset(&f, 0, sizeof f);
+	cfg.mitigate = r->mitigate;
+	cfg.no_enforce = r->no_enforce;
+	cfg.quarantine_mark = r->qmark;
+	cfg.temperror_accept = r->taccept;
+	ref.cfg = &cfg;
+	lm_strlcpy(ref.addr, "dev@lists.example.org", sizeof ref.addr);
+	lm_strlcpy(ref.bounce, B, sizeof ref.bounce);
+	mb.domain = (char *)"example.com";
+	mb.local = (char *)"anne";
+	from.mb = &mb;
+	from.n = 1;
+	from.has_group = 0;
+	auth.evaluated = 1;
+	auth.dmarc = r->dmarc;
+	if (r->sig_ok) {
+		auth.nsigs = 1;
+		auth.sig[0].res = LM_AR_PASS;
+		auth.sig[0].aligned = r->sig_aligned;
+		auth.sig[0].survives = r->sig_survives;
+	}
+	f.list = &ref;
+	f.from_fields = 1;
+	f.from = &from;
+	f.lookup = r->lookup;
+	f.policy = r->policy;
+	f.auth = &auth;
+	lm_decide(&f, &p);
+	snprintf(code, sizeof code, "%s %s", p.rcode, p.xcode);
+	CHECK(p.verdict == r->verdict && (r->code == NULL ||
+	    strcmp(code, r->code) == 0) && p.why != NULL &&
+	    strcmp(p.why, r->why) == 0 && (p.verdict == LM_V_REJECT ||
+	    p.verdict == LM_V_TEMPFAIL || strcmp(p.envfrom, B) == 0),
+	    "%s: got %s \"%s\" why=%s text=\"%s\"", r->what,
+	    lm_verdict_name(p.verdict), code, p.why ? p.why : "(null)",
+	    p.text);
+}
+
 int
 main(void)
 {
@@ -160,5 +275,7 @@ main(void)
 
 	for (i = 0; i < sizeof rows / sizeof rows[0]; i++)
 		run_row(&rows[i]);
+	for (i = 0; i < sizeof arows / sizeof arows[0]; i++)
+		run_arow(&arows[i]);
 	return LMT_DONE();
 }

@@ -12,7 +12,8 @@
 #include "lm_listtab.h"
 #include "lmtest.h"
 
-#define KNOWN	"(known: name, action, mitigate, reply, bounce)"
+#define KNOWN	"(known: name, action, mitigate, reply, bounce, enforce, "\
+	"quarantine, temperror)"
 
 /* ---------------------------------------------------------------- */
 
@@ -87,7 +88,7 @@ static const struct err_row err_rows[] = {
 	{ "list@example.org action=mung\n", 0, "lists:1: bad value "
 	    "\"mung\" for action (expected munge|wrap|reject|none)", 0 },
 	{ "list@example.org mitigate=sometimes\n", 0, "lists:1: bad value "
-	    "\"sometimes\" for mitigate (expected policy|always)", 0 },
+	    "\"sometimes\" for mitigate (expected policy|always|needed)", 0 },
 	{ "list@example.org reply=sender\n", 0, "lists:1: bad value "
 	    "\"sender\" for reply (expected author|list)", 0 },
 	{ "list@example.org bounce=nobody\n", 0, "lists:1: bad value "
@@ -555,15 +556,16 @@ static void
 test_keys(void)
 {
 	static const char *const want[] = {
-		"name", "action", "mitigate", "reply", "bounce"
+		"name", "action", "mitigate", "reply", "bounce", "enforce",
+		"quarantine", "temperror"
 	};
 	const struct lm_listkey *k = lm_listtab_keys();
 	size_t i;
 
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < 8; i++)
 		CHECK(key_ok(&k[i], want[i]), "option %zu is not %s", i,
 		    want[i]);
-	CHECK(k[5].name == NULL, "option table not terminated after 5");
+	CHECK(k[8].name == NULL, "option table not terminated after 8");
 	CHECK(strcmp(k[1].values, "munge|wrap|reject|none") == 0 &&
 	    strcmp(k[1].def, "munge") == 0, "action values and default");
 	CHECK(strcmp(lm_action_name(LM_ACT_MUNGE), "munge") == 0 &&
@@ -574,9 +576,38 @@ test_keys(void)
 	    "lm_action_name");
 }
 
+static void
+test_auth_options(void)
+{
+	const char *t = "a@x.org mitigate=needed enforce=no quarantine=mark "
+	    "temperror=accept\nb@x.org\n";
+	struct lm_listtab *tab = NULL;
+	struct lm_listref ref;
+	char err[256];
+
+	CHECK(lm_listtab_parse(t, strlen(t), "lists", &tab, err, sizeof err)
+	    == 0, "auth options parse: %s", err);
+	if (tab == NULL)
+		return;
+	CHECK(lm_listtab_match(tab, "a", "x.org", &ref) &&
+	    ref.cfg->mitigate == LM_MIT_NEEDED && ref.cfg->no_enforce &&
+	    ref.cfg->quarantine_mark && ref.cfg->temperror_accept,
+	    "auth options set");
+	CHECK(lm_listtab_match(tab, "b", "x.org", &ref) &&
+	    ref.cfg->mitigate == LM_MIT_POLICY && !ref.cfg->no_enforce &&
+	    !ref.cfg->quarantine_mark && !ref.cfg->temperror_accept,
+	    "auth option defaults");
+	lm_listtab_free(tab);
+	t = "a@x.org enforce=maybe\n";
+	CHECK(lm_listtab_parse(t, strlen(t), "lists", &tab, err, sizeof err)
+	    != 0 && strcmp(err, "lists:1: bad value \"maybe\" for enforce "
+	    "(expected yes|no)") == 0, "enforce value: %s", err);
+}
+
 int
 main(void)
 {
+	test_auth_options();
 	test_errors();
 	test_limits();
 	test_errbuf();

@@ -33,6 +33,15 @@ apply(const struct lm_msg *in, const struct lm_edits *e, struct lm_msg *out)
 			h[n++].vlen = strlen(d->value);
 			continue;
 		}
+		if (d->op == LM_E_INS) {
+			j = (size_t)d->idx < n ? (size_t)d->idx : n;
+			memmove(h + j + 1, h + j, (n - j) * sizeof *h);
+			h[j].name = d->name;
+			h[j].value = d->value;
+			h[j].vlen = strlen(d->value);
+			n++;
+			continue;
+		}
 		for (j = 0; j < n; j++)
 			if (strcasecmp(h[j].name, d->name) == 0 && ++occ == d->idx)
 				break;
@@ -115,6 +124,8 @@ setup(struct fixture *x, const char *hdrs, enum lm_verdict v,
 	in.plan = &x->p;
 	in.nonce = "0123abcd";
 	in.hostname = "mx.example.com";
+	in.authservid = "mx.lists.example";
+	in.authres = " mx.lists.example; dmarc=pass";
 	lm_edits_init(&x->e);
 	x->rc = lm_rewrite(&in, &x->e, err, sizeof err);
 	apply(&x->msg, &x->e, &x->out);
@@ -272,7 +283,7 @@ test_pass(void)
 
 	setup(&x, "From: anne@example.com\nSubject: s\n", LM_V_PASS,
 	    LM_REPLY_AUTHOR);
-	CHECK(x.rc == 0 && x.e.n == 1 && x.out.nh == 3 &&
+	CHECK(x.rc == 0 && x.e.n == 2 && x.out.nh == 4 &&
 	    strcmp(val(&x.out, "From"), " anne@example.com") == 0 &&
 	    strcmp(val(&x.out, "X-Loop"), " ant@example.com") == 0,
 	    "pass adds only the trace header");
@@ -330,6 +341,26 @@ test_wrap(void)
 }
 
 static void
+test_authres_edits(void)
+{
+	struct fixture x;
+
+	setup(&x, "Authentication-Results: mx.lists.example; dkim=pass\n"
+	    "From: anne@example.com\n"
+	    "Authentication-Results: other.example; spf=pass\n"
+	    "Authentication-Results: MX.Lists.Example; dmarc=pass\n"
+	    "Authentication-Results: mx.lists.example; spf=pass\n",
+	    LM_V_MUNGE, LM_REPLY_AUTHOR);
+	CHECK(lm_msg_count(&x.out, "Authentication-Results") == 2 &&
+	    strcmp(x.out.h[0].name, "Authentication-Results") == 0 &&
+	    strcmp(x.out.h[0].value, " mx.lists.example; dmarc=pass") == 0 &&
+	    strcmp(lm_msg_get(&x.out, "Authentication-Results", 1)->value,
+	    " other.example; spf=pass") == 0,
+	    "forged A-R with our id removed (all three), ours on top");
+	teardown(&x);
+}
+
+static void
 test_trace(void)
 {
 	CHECK(lm_trace_matches(" ant@example.com", 16, "ant@example.com"),
@@ -350,5 +381,6 @@ main(void)
 	test_pass();
 	test_wrap();
 	test_trace();
+	test_authres_edits();
 	return LMT_DONE();
 }

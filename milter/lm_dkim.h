@@ -1,0 +1,70 @@
+/*
+ * lm_dkim - DKIM verification (RFC 6376, RFC 8463 ed25519) with
+ * libopendkim.
+ *
+ * Keys are fetched through our libunbound resolver (lm_dns) with
+ * libopendkim's query hooks (libraries.md 4.1, 7.1): start issues an
+ * asynchronous query, waitreply waits for it with the message's deadline.
+ * Results are judged with DKIM_SIG_CHECK semantics: a signature passes only
+ * if the header signature verified AND the body hash matched (an appended
+ * footer leaves PASSED set with a body-hash mismatch, libraries.md 7.2).
+ * Signatures with l= are reported (l_tag) because content can be added
+ * after them.
+ *
+ * Ownership: one struct lm_dkim per resolver (the DKIM_LIB, shared by all
+ * threads); one struct lm_dkim_ver per message, used by one thread at a
+ * time, freed by lm_dkim_ver_free().
+ */
+#ifndef LM_DKIM_H
+#define LM_DKIM_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "lm_dns.h"
+
+enum lm_dkim_res {
+	LM_DKIM_PASS = 0,
+	LM_DKIM_FAIL,		/* bad signature or body hash */
+	LM_DKIM_NEUTRAL,	/* syntax error in the signature, unsupported */
+	LM_DKIM_POLICY,		/* expired, future, key too small */
+	LM_DKIM_TEMPERROR,	/* key lookup failed temporarily */
+	LM_DKIM_PERMERROR	/* no key, revoked or broken key */
+};
+
+#define LM_DKIM_MAXSIGS	16	/* signatures evaluated per message */
+
+struct lm_dkim_sig {
+	enum lm_dkim_res res;
+	char	 domain[256];	/* d= (lower case) */
+	char	 selector[128];	/* s= */
+	char	 algo[24];	/* "rsa-sha256", "ed25519-sha256" */
+	int	 keybits;
+	int	 l_tag;		/* signature has l= */
+	char	 hdrs[512];	/* h= as signed, ':'-separated, lower case */
+	char	 error[80];	/* libopendkim's reason, "" on pass */
+};
+
+struct lm_dkim;
+struct lm_dkim_ver;
+
+/* testing: a fixed verification time (0 = now), for expired-key tests */
+struct lm_dkim *lm_dkim_new(struct lm_dns *, char *err, size_t errsz);
+void	 lm_dkim_free(struct lm_dkim *);
+
+struct lm_dkim_ver *lm_dkim_ver_new(struct lm_dkim *, const char *qid,
+	    const struct timespec *deadline);
+/* One header field: name and value as the milter gives it (value with
+   its leading space when SMFIP_HDR_LEADSPC, LF-only folds are fine). */
+int	 lm_dkim_header(struct lm_dkim_ver *, const char *name,
+	    const char *value, size_t vlen);
+int	 lm_dkim_eoh(struct lm_dkim_ver *);	/* 0, or 1 = no signatures */
+int	 lm_dkim_body(struct lm_dkim_ver *, const unsigned char *, size_t);
+/* Finish; fills up to LM_DKIM_MAXSIGS results, returns their count. */
+int	 lm_dkim_eom(struct lm_dkim_ver *, struct lm_dkim_sig *sigs,
+	    int maxsigs);
+void	 lm_dkim_ver_free(struct lm_dkim_ver *);
+
+const char *lm_dkim_name(enum lm_dkim_res);	/* "pass", "fail", ... */
+
+#endif
