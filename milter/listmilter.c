@@ -188,13 +188,16 @@ run(const char *conffile, int foreground)
 	lm_daemon_init(&d, conffile, s);
 	start_milter(&d, c);
 	drop_privileges(c->userid, socket_path(sock));
-	if ((s->dns = lm_dns_new(c, err, sizeof err)) == NULL)
+	if (lm_snap_resolvers(s, NULL, err, sizeof err) != 0)
 		msg_fatal("resolver: %s", err);
 	if (pthread_create(&thr, NULL, reload_thread, &d) != 0)
 		msg_fatal("cannot start the reload thread");
 	msg_info("listmilter %s starting: socket=%s lists=%zu",
 	    PACKAGE_VERSION, c->socket, s->lists->n);
 	rc = smfi_main();
+	(void)pthread_cancel(thr);	/* sigwait() is a cancellation point */
+	(void)pthread_join(thr, NULL);
+	lm_daemon_fini(&d);
 	if (socket_path(sock) != NULL)
 		(void)unlink(socket_path(sock));
 	if (pidfile[0] != '\0')

@@ -4,7 +4,9 @@
  *
  * Keys are fetched through our libunbound resolver (lm_dns) with
  * libopendkim's query hooks (libraries.md 4.1, 7.1): start issues an
- * asynchronous query, waitreply waits for it with the message's deadline.
+ * asynchronous query, waitreply waits for it at most DKIM_OPTS_TIMEOUT;
+ * the message's own deadline is enforced by a key-lookup callback that
+ * reaches the message through dkim_get_user_context() (see lm_dkim.c).
  * Results are judged with DKIM_SIG_CHECK semantics: a signature passes only
  * if the header signature verified AND the body hash matched (an appended
  * footer leaves PASSED set with a body-hash mismatch, libraries.md 7.2).
@@ -48,7 +50,6 @@ struct lm_dkim_sig {
 struct lm_dkim;
 struct lm_dkim_ver;
 
-/* testing: a fixed verification time (0 = now), for expired-key tests */
 struct lm_dkim *lm_dkim_new(struct lm_dns *, char *err, size_t errsz);
 void	 lm_dkim_free(struct lm_dkim *);
 
@@ -58,9 +59,11 @@ struct lm_dkim_ver *lm_dkim_ver_new(struct lm_dkim *, const char *qid,
    its leading space when SMFIP_HDR_LEADSPC, LF-only folds are fine). */
 int	 lm_dkim_header(struct lm_dkim_ver *, const char *name,
 	    const char *value, size_t vlen);
-int	 lm_dkim_eoh(struct lm_dkim_ver *);	/* 0, or 1 = no signatures */
+int	 lm_dkim_eoh(struct lm_dkim_ver *);	/* 0, 1 = no signatures,
+						   -1 internal error */
 int	 lm_dkim_body(struct lm_dkim_ver *, const unsigned char *, size_t);
-/* Finish; fills up to LM_DKIM_MAXSIGS results, returns their count. */
+/* Finish; fills up to LM_DKIM_MAXSIGS results, returns their count, or
+   -1 on an internal error. */
 int	 lm_dkim_eom(struct lm_dkim_ver *, struct lm_dkim_sig *sigs,
 	    int maxsigs);
 void	 lm_dkim_ver_free(struct lm_dkim_ver *);

@@ -16,6 +16,7 @@
 #include "lm_addr.h"
 #include "lm_buf.h"
 #include "lm_decide.h"
+#include "lm_inbound.h"
 #include "lm_log.h"
 #include "lm_milter.h"
 #include "lm_msg.h"
@@ -25,7 +26,7 @@
 #define LM_ACTIONS (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | \
 	SMFIF_CHGFROM)
 #define LM_PROTO (SMFIP_NR_HDR | SMFIP_HDR_LEADSPC | SMFIP_NOUNKNOWN | \
-	SMFIP_NOHELO | SMFIP_SKIP | SMFIP_NR_CONN)
+	SMFIP_NR_HELO | SMFIP_SKIP | SMFIP_NR_CONN)
 
 /* Set once by lm_milter_register() before smfi_main(); read-only after. */
 static struct lm_daemon *lm_the_daemon;
@@ -33,12 +34,17 @@ static struct lm_daemon *lm_the_daemon;
 struct lm_conn {
 	unsigned long	 pflags;	/* negotiated protocol flags */
 	char		 hostaddr[INET6_ADDRSTRLEN];
-	int		 loopback;
+	int		 loopback, have_addr;
+	char		 helo[256];
 	/* per message */
 	struct lm_snap	*snap;
 	char		 qid[64];
 	int		 null_sender, local, have_class, is_list, mixed;
 	int		 decided, oom;
+	char		 mailfrom[330];
+	struct lm_inbound inb;
+	struct lm_auth	 auth;
+	int		 auth_on;
 	struct lm_listref list;
 	struct lm_msg	 msg;
 	struct lm_addrlist from;
@@ -55,6 +61,9 @@ msg_end(struct lm_conn *c)
 {
 	lm_msg_reset(&c->msg);
 	lm_addrlist_free(&c->from);
+	lm_inbound_reset(&c->inb);
+	c->auth_on = 0;
+	c->mailfrom[0] = '\0';
 	lm_snap_release(c->snap);
 	c->snap = NULL;
 	c->qid[0] = '\0';
@@ -161,8 +170,11 @@ lm_connect(SMFICTX *ctx, char *host, struct sockaddr *sa)
 		return SMFIS_TEMPFAIL;
 	ok = c->pflags & SMFIP_NR_CONN ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 	msg_end(c);			/* XCLIENT: a second CONNECT */
-	lm_strlcpy(c->hostaddr, "unknown", sizeof c->hostaddr);
+	lm_strlcpy(c->hostaddr, "", sizeof c->hostaddr);
 	c->loopback = 0;
+	c->helo[0] = '\0';
+	c->have_addr = sa != NULL && (sa->sa_family == AF_INET ||
+	    sa->sa_family == AF_INET6);
 	if (sa != NULL && sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const void *)sa;
 
@@ -177,6 +189,17 @@ lm_connect(SMFICTX *ctx, char *host, struct sockaddr *sa)
 		c->loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
 	}
 	return ok;
+}
+
+static sfsistat
+lm_helo(SMFICTX *ctx, char *name)
+{
+	struct lm_conn *c = conn_get(ctx);
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	lm_strlcpy(c->helo, name != NULL ? name : "", sizeof c->helo);
+	return c->pflags & SMFIP_NR_HELO ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -195,6 +218,8 @@ lm_envfrom(SMFICTX *ctx, char **argv)
 	if (argv[0] != NULL && lm_addr_envelope(argv[0], strlen(argv[0]),
 	    &local, &domain) == 0)
 		c->null_sender = local == NULL;
+	lm_strlcpy(c->mailfrom, argv[0] != NULL ? argv[0] : "",
+	    sizeof c->mailfrom);
 	free(local);
 	free(domain);
 	/* Postfix non-SMTP submission: loopback, queue id known at MAIL */
@@ -238,6 +263,18 @@ lm_envrcpt(SMFICTX *ctx, char **argv)
 	return SMFIS_TEMPFAIL;
 }
 
+/* "pass:example.org,fail:other.example", or "none", or "-". */
+static void
+auth_summary(const struct lm_conn *c, char *out, size_t sz)
+{
+	size_t i, o = 0;
+
+	lm_strlcpy(out, !c->auth.evaluated ? "-" : "none", sz);
+	for (i = 0; c->auth.evaluated && i < c->auth.nsigs && o + 1 < sz; i++)
+		o += (size_t)snprintf(out + o, sz - o, "%s%s:%s", i ? "," : "",
+		    lm_ares_name(c->auth.sig[i].res), c->auth.sig[i].domain);
+}
+
 static void
 log_line(struct lm_conn *c, const char *result)
 {
@@ -248,10 +285,16 @@ log_line(struct lm_conn *c, const char *result)
 	    c->pol.lookup == LM_LK_NONE ? "absent" :
 	    c->pol.lookup == LM_LK_TEMPFAIL ? "tempfail" : "baddomain";
 
+	char dkim[200];
+
+	auth_summary(c, dkim, sizeof dkim);
 	msg_info("%s: list=%s author_domain=%s policy=%s policy_domain=%s "
-	    "action=%s reason=%s envfrom=%s result=%s%s%s%s", c->qid,
+	    "spf=%s dkim=%s dmarc=%s action=%s reason=%s envfrom=%s "
+	    "result=%s%s%s%s", c->qid,
 	    c->list.addr, dom != NULL ? dom : "-", pol,
 	    c->looked_up && c->pol.domain[0] ? c->pol.domain : "-",
+	    c->auth.evaluated ? lm_ares_name(c->auth.spf) : "-", dkim,
+	    c->auth.evaluated ? lm_dmres_name(c->auth.dmarc) : "-",
 	    lm_verdict_name(c->plan.verdict), c->plan.why ? c->plan.why : "-",
 	    c->plan.envfrom[0] ? c->plan.envfrom : "unchanged", result,
 	    c->pol.detail[0] ? " detail=\"" : "", c->pol.detail,
@@ -349,6 +392,50 @@ collect_policy(struct lm_conn *c)
 	f->policy_tag = c->pol.tag;
 }
 
+static void
+inbound_env(struct lm_conn *c, struct lm_inbound_env *env)
+{
+	env->spf = c->snap->spf;
+	env->dkim = c->snap->dkim;
+	env->dns = c->snap->dns;
+	env->qid = c->qid;
+	env->ip = c->hostaddr;
+	env->helo = c->helo;
+	env->mailfrom = c->mailfrom;
+}
+
+/* Inbound authentication runs for SMTP clients with an address; mail
+   submitted on this host (non-SMTP, UNIX-socket SMTP) is not evaluated. */
+static void
+start_inbound(struct lm_conn *c)
+{
+	struct lm_inbound_env env;
+	struct timespec deadline;
+
+	if (c->local || !c->have_addr || c->facts.from == NULL)
+		return;
+	c->auth_on = 1;
+	inbound_env(c, &env);
+	lm_deadline(&deadline, c->snap->conf.dns_timeout);
+	lm_inbound_start(&c->inb, &env, &c->msg, &deadline);
+}
+
+static void
+finish_inbound(struct lm_conn *c)
+{
+	struct lm_inbound_env env;
+	struct timespec deadline;
+
+	if (!c->auth_on)
+		return;
+	inbound_env(c, &env);
+	lm_deadline(&deadline, c->snap->conf.dns_timeout);
+	lm_inbound_finish(&c->inb, &env, lm_facts_author_domain(&c->facts),
+	    c->pol.lookup == LM_LK_FOUND ? &c->pol.rec : NULL,
+	    c->facts.lookup, &deadline, &c->auth);
+	c->facts.auth = &c->auth;
+}
+
 /* Refuse now with the plan's reply; logged here, once. */
 static sfsistat
 refuse(SMFICTX *ctx, struct lm_conn *c)
@@ -377,11 +464,13 @@ lm_eoh(SMFICTX *ctx)
 		return lm_fail(ctx, c, 0, "out of memory collecting headers");
 	collect_facts(c);
 	collect_policy(c);
+	/* refusals that no authentication result can change come now */
 	lm_decide(&c->facts, &c->plan);
 	c->decided = 1;
 	if (c->plan.verdict == LM_V_REJECT || c->plan.verdict == LM_V_TEMPFAIL)
 		return refuse(ctx, c);
-	c->msg.keep_body = c->plan.verdict == LM_V_WRAP;
+	c->msg.keep_body = c->list.cfg->action == LM_ACT_WRAP;
+	start_inbound(c);
 	return SMFIS_CONTINUE;
 }
 
@@ -394,7 +483,9 @@ lm_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 		return SMFIS_TEMPFAIL;
 	if (lm_msg_addbody(&c->msg, chunk, len) != 0)
 		return lm_fail(ctx, c, 0, "out of memory keeping the body");
-	if (!c->msg.keep_body && (c->pflags & SMFIP_SKIP))
+	lm_inbound_body(&c->inb, chunk, len);
+	if (!c->msg.keep_body && c->inb.ver == NULL &&
+	    (c->pflags & SMFIP_SKIP))
 		return SMFIS_SKIP;
 	return SMFIS_CONTINUE;
 }
@@ -457,34 +548,54 @@ make_nonce(char *out, size_t sz)
 		snprintf(out + 2 * i, 3, "%02x", r[i]);
 }
 
+static sfsistat eom(SMFICTX *, struct lm_conn *, lm_buf *);
+
 static sfsistat
 lm_eom(SMFICTX *ctx)
 {
 	struct lm_conn *c = smfi_getpriv(ctx);
+	lm_buf ar;
+	sfsistat rc;
+
+	if (c == NULL || c->snap == NULL)
+		return SMFIS_TEMPFAIL;
+	lm_buf_init(&ar, 16384);
+	rc = eom(ctx, c, &ar);
+	lm_buf_free(&ar);
+	return rc;
+}
+
+static sfsistat
+eom(SMFICTX *ctx, struct lm_conn *c, lm_buf *ar)
+{
 	struct lm_rewrite_in in;
 	struct lm_edits e;
 	char err[256], nonce[32] = "";
 	const char *what = NULL;
 
-	if (c == NULL || c->snap == NULL)
-		return SMFIS_TEMPFAIL;
 	read_qid(ctx, c);
 	if (c->mixed) {
-		set_reply(ctx, "550", "5.5.3", "Mail to a mailing list must "
-		    "be submitted separately from other recipients");
-		msg_error("%s: list=%s local submission mixes list and other "
-		    "recipients result=reject_550", c->qid, c->list.addr);
-		msg_end(c);
-		return SMFIS_REJECT;
+		memset(&c->plan, 0, sizeof c->plan);
+		c->plan.verdict = LM_V_REJECT;
+		c->plan.why = "mixed-local-submission";
+		lm_strlcpy(c->plan.rcode, "550", sizeof c->plan.rcode);
+		lm_strlcpy(c->plan.xcode, "5.5.3", sizeof c->plan.xcode);
+		lm_strlcpy(c->plan.text, "Mail to a mailing list must be "
+		    "submitted separately from other recipients",
+		    sizeof c->plan.text);
+		return refuse(ctx, c);
 	}
 	if (!c->decided)
 		return lm_fail(ctx, c, 0, "end of message before headers");
-	if (c->plan.verdict == LM_V_WRAP && c->msg.body_overflow) {
-		c->facts.too_big_to_wrap = 1;
-		lm_decide(&c->facts, &c->plan);
-		if (c->plan.verdict == LM_V_REJECT)
-			return refuse(ctx, c);
-	}
+	finish_inbound(c);
+	c->facts.too_big_to_wrap = c->msg.body_overflow;
+	lm_decide(&c->facts, &c->plan);
+	if (c->plan.verdict == LM_V_REJECT || c->plan.verdict == LM_V_TEMPFAIL)
+		return refuse(ctx, c);
+	if (c->auth_on && lm_authres_build(c->snap->authservid, &c->auth,
+	    lm_facts_author_domain(&c->facts), c->pol.lookup == LM_LK_FOUND ?
+	    lm_pol_name(c->pol.policy) : NULL, ar) != 0)
+		return lm_fail(ctx, c, 0, "cannot build Authentication-Results");
 	make_nonce(nonce, sizeof nonce);
 	in.msg = &c->msg;
 	in.facts = &c->facts;
@@ -492,7 +603,7 @@ lm_eom(SMFICTX *ctx)
 	in.nonce = nonce;
 	in.hostname = c->snap->authservid;
 	in.authservid = c->snap->authservid;
-	in.authres = NULL;
+	in.authres = c->auth_on ? lm_buf_cstr(ar) : NULL;
 	lm_edits_init(&e);
 	if (lm_rewrite(&in, &e, err, sizeof err) != 0)
 		return lm_fail(ctx, c, 0, err);
@@ -534,7 +645,7 @@ lm_milter_register(struct lm_daemon *d)
 {
 	static struct smfiDesc desc = {
 		"listmilter", SMFI_VERSION, LM_ACTIONS,
-		lm_connect, NULL, lm_envfrom, lm_envrcpt, lm_header, lm_eoh,
+		lm_connect, lm_helo, lm_envfrom, lm_envrcpt, lm_header, lm_eoh,
 		lm_body, lm_eom, lm_abort, lm_close, NULL, lm_data,
 		lm_negotiate
 	};

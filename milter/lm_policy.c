@@ -6,6 +6,7 @@
 
 #include <unbound.h>
 
+#include "lm_auth.h"
 #include "lm_buf.h"
 #include "lm_policy.h"
 
@@ -127,4 +128,37 @@ lm_policy_lookup(struct lm_dns *dns, const char *author,
 		}
 	}
 	out->lookup = LM_LK_NONE;
+}
+
+int
+lm_policy_orgdomain(struct lm_dns *dns, const char *domain,
+    const struct timespec *deadline, char *out, size_t outsz)
+{
+	char names[LM_DMARC_WALK_MAX][256];
+	int has[LM_DMARC_WALK_MAX] = { 0 };
+	char psd[LM_DMARC_WALK_MAX] = { 0 };
+	struct lm_policy_result scratch;
+	struct lm_dmarc_rec rec;
+	int i, n;
+
+	lm_strlcpy(out, domain, outsz);
+	if ((n = lm_dmarc_walk(domain, names, LM_DMARC_WALK_MAX)) < 0)
+		return 0;
+	memset(&scratch, 0, sizeof scratch);
+	for (i = 0; i < n; i++) {
+		switch (fetch_record(dns, names[i], deadline, &rec, &scratch)) {
+		case F_TEMPFAIL:
+			return -1;
+		case F_FOUND:
+			has[i] = 1;
+			psd[i] = rec.psd;
+			if (rec.psd == 'n' || (rec.psd == 'y' && i > 0))
+				n = i + 1;	/* decided: stop walking */
+			break;
+		case F_NONE:
+			break;
+		}
+	}
+	(void)lm_auth_orgdomain(names, has, psd, n, out, outsz);
+	return 0;
 }

@@ -37,4 +37,10 @@ struct lm_policy_result {
 void	 lm_policy_lookup(struct lm_dns *, const char *author_domain,
 	    const struct timespec *deadline, struct lm_policy_result *);
 
+/* The Organizational Domain of `domain` (RFC 9989 4.10.2: the whole tree
+   walk, lm_auth_orgdomain() over what it found).  0, or -1 on a DNS
+   failure (out is then the domain itself). */
+int	 lm_policy_orgdomain(struct lm_dns *, const char *domain,
+	    const struct timespec *deadline, char *out, size_t outsz);
+
 #endif

@@ -16,6 +16,7 @@
 #ifndef LM_SPF_H
 #define LM_SPF_H
 
+#include <stddef.h>
 #include <time.h>
 
 #include "lm_dns.h"
@@ -50,5 +51,14 @@ void	 lm_spf_check(struct lm_spf *, const char *ip, const char *helo,
 	    struct lm_spf_result *);
 
 const char *lm_spf_name(enum lm_spf_res);	/* "pass", "temperror", ... */
+
+/* The CVE-2023-42118 guard the DNS layer applies to every TXT answer
+   (libraries.md 8.4): -1 with a reason if txt[0..len) holds a macro
+   libspf2 must not see ("%{" with a digit run of more than 3, or a term
+   with more than 8 macros or over 255 octets with one) or an SPF record
+   with a NUL octet (which libspf2 would silently cut), else 0.  Pure;
+   exposed for the unit test. */
+int	 lm_spf_txt_check(const char *txt, size_t len, char *why,
+	    size_t whysz);
 
 #endif

@@ -126,14 +126,26 @@ lm_snap_load(const char *file, int with_dns, struct lm_dns *reuse,
 	    load_lists(s, err, errsz) != 0)
 		goto fail;
 	set_authservid(s);
-	if (with_dns && reuse != NULL && lm_dns_same_config(reuse, &s->conf))
-		s->dns = lm_dns_ref(reuse);
-	else if (with_dns && (s->dns = lm_dns_new(&s->conf, err, errsz)) == NULL)
+	if (with_dns && lm_snap_resolvers(s, reuse, err, errsz) != 0)
 		goto fail;
 	return s;
 fail:
 	lm_snap_release(s);
 	return NULL;
+}
+
+int
+lm_snap_resolvers(struct lm_snap *s, struct lm_dns *reuse, char *err,
+    size_t errsz)
+{
+	if (reuse != NULL && lm_dns_same_config(reuse, &s->conf))
+		s->dns = lm_dns_ref(reuse);
+	else if ((s->dns = lm_dns_new(&s->conf, err, errsz)) == NULL)
+		return -1;
+	if ((s->spf = lm_spf_new(s->dns, err, errsz)) == NULL ||
+	    (s->dkim = lm_dkim_new(s->dns, err, errsz)) == NULL)
+		return -1;
+	return 0;
 }
 
 void
@@ -148,6 +160,10 @@ lm_snap_release(struct lm_snap *s)
 	pthread_mutex_unlock(&s->mu);
 	if (!last)
 		return;
+	if (s->dkim != NULL)
+		lm_dkim_free(s->dkim);
+	if (s->spf != NULL)
+		lm_spf_free(s->spf);
 	lm_dns_unref(s->dns);
 	lm_listtab_free(s->lists);
 	lm_conf_free(&s->conf);

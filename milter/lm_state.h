@@ -19,8 +19,10 @@
 #include <pthread.h>
 
 #include "lm_conf.h"
+#include "lm_dkim.h"
 #include "lm_dns.h"
 #include "lm_listtab.h"
+#include "lm_spf.h"
 
 struct lm_snap {
 	pthread_mutex_t	 mu;
@@ -28,6 +30,8 @@ struct lm_snap {
 	struct lm_config conf;
 	struct lm_listtab *lists;
 	struct lm_dns	*dns;		/* NULL when only checking (-n) */
+	struct lm_spf	*spf;		/* over dns */
+	struct lm_dkim	*dkim;		/* over dns */
 	char		 authservid[256];
 	unsigned	 generation;
 };
@@ -45,6 +49,10 @@ struct lm_daemon {
 struct lm_snap *lm_snap_load(const char *conffile, int with_dns,
 	    struct lm_dns *reuse, char *err, size_t errsz);
 void	 lm_snap_release(struct lm_snap *);
+/* Build the resolver (or share `reuse` when the DNS settings are the
+   same) and the SPF and DKIM contexts over it.  0, or -1 with reason. */
+int	 lm_snap_resolvers(struct lm_snap *, struct lm_dns *reuse, char *err,
+	    size_t errsz);
 
 void	 lm_daemon_init(struct lm_daemon *, const char *conffile,
 	    struct lm_snap *first);

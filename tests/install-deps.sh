@@ -3,7 +3,8 @@
 set -e
 export DEBIAN_FRONTEND=noninteractive
 PKGS="build-essential autoconf automake pkg-config libmilter-dev
-libunbound-dev postfix swaks python3 mandoc"
+libunbound-dev libopendkim-dev libspf2-dev postfix swaks python3 python3-yaml
+python3-dkim mandoc"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

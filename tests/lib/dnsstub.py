@@ -1,12 +1,26 @@
 """dnsstub - a tiny authoritative DNS responder on 127.0.0.1 for tests.
 
-Answers UDP queries (RFC 1035 4.1) from a dict {(name, type): [rdata]}
-where type is "TXT", "A" or "MX" and TXT rdata is a str (split into
-255-byte character strings); unknown names get NXDOMAIN, known names
-without that type NODATA.  Names listed in `servfail` get SERVFAIL.
-Every query is recorded in .queries as (name, type) so tests can check
-what the resolver under test actually asked (e.g. that a cached answer
-is not asked for again).  Runs in a daemon thread; stop() closes it.
+Answers UDP queries (RFC 1035 4.1) from a dict {(name, type): [rdata]}.
+Types and their rdata:
+
+    TXT, SPF  a str (split into 255-byte character strings) or a list of
+              str (one character-string each, RFC 1035 3.3.14; an empty
+              list is one empty string); SPF is type 99 (RFC 4408 3.1.1)
+    A, AAAA   address text
+    MX        "prio host" or [prio, host]
+    PTR       host name
+    CNAME     target name; a query of another type is answered with the
+              CNAME RR plus the target's RRs of that type (one level, as
+              an authoritative server for both names does)
+
+Unknown names get NXDOMAIN, known names without that type NODATA (an
+empty list is NODATA too).  Names listed in `servfail` get SERVFAIL.
+Queries matched by `timeout` are never answered: an entry is a name
+(every type that has no records of its own at that name) or a
+(name, type) pair.  Every query is recorded in .queries as (name, type)
+so tests can check what the resolver under test actually asked (e.g.
+that a cached answer is not asked for again).  Runs in a daemon thread;
+stop() closes it.
 
     dns = DNSStub({("_dmarc.fwd.example", "TXT"): ["v=DMARC1; p=reject"]})
     dns.start()        # dns.port is the UDP port on 127.0.0.1
@@ -16,7 +30,8 @@ import socket
 import struct
 import threading
 
-TYPES = {"A": 1, "MX": 15, "TXT": 16, "AAAA": 28}
+TYPES = {"A": 1, "CNAME": 5, "PTR": 12, "MX": 15, "TXT": 16, "AAAA": 28,
+         "SPF": 99}
 NAMES = {v: k for k, v in TYPES.items()}
 
 
@@ -31,34 +46,58 @@ def _qname(data, off):
         off += n
 
 
+def _norm(name):
+    return name.lower().rstrip(".")
+
+
 def _encode_name(name):
     out = b""
     for label in name.rstrip(".").split("."):
-        out += bytes([len(label)]) + label.encode("ascii")
+        if label:
+            out += bytes([len(label)]) + label.encode("ascii")
     return out + b"\0"
 
 
+def _strings(value):
+    if isinstance(value, (list, tuple)):
+        parts = [s.encode() for s in value] or [b""]
+    else:
+        parts = [value.encode()]
+    out = []
+    for raw in parts:
+        out += [raw[i:i + 255] for i in range(0, len(raw), 255)] or [b""]
+    return b"".join(bytes([len(c)]) + c for c in out)
+
+
 def _rdata(rtype, value):
-    if rtype == "TXT":
-        raw = value.encode()
-        chunks = [raw[i:i + 255] for i in range(0, len(raw), 255)] or [b""]
-        return b"".join(bytes([len(c)]) + c for c in chunks)
+    if rtype in ("TXT", "SPF"):
+        return _strings(value)
     if rtype == "A":
         return socket.inet_aton(value)
     if rtype == "AAAA":
         return socket.inet_pton(socket.AF_INET6, value)
     if rtype == "MX":
-        prio, host = value.split()
+        prio, host = value.split() if isinstance(value, str) else value
         return struct.pack(">H", int(prio)) + _encode_name(host)
+    if rtype in ("PTR", "CNAME"):
+        return _encode_name(value)
     raise ValueError(rtype)
 
 
+def _rr(owner, rtype, ttl, rd):
+    return owner + struct.pack(">HHIH", TYPES[rtype], 1, ttl, len(rd)) + rd
+
+
 class DNSStub:
-    def __init__(self, records, servfail=(), ttl=300):
-        self.records = {(n.lower().rstrip("."), t): v
-                        for (n, t), v in records.items()}
+    def __init__(self, records, servfail=(), ttl=300, timeout=()):
+        self.records = {}
+        for (n, t), v in records.items():
+            self.records.setdefault((_norm(n), t), []).extend(v)
         self.names = set(n for n, _ in self.records)
-        self.servfail = set(n.lower() for n in servfail)
+        self.servfail = set(_norm(n) for n in servfail)
+        self.timeout = set(_norm(t) if isinstance(t, str)
+                           else (_norm(t[0]), t[1]) for t in timeout)
+        self.names |= set(t for t in self.timeout if isinstance(t, str))
         self.ttl = ttl
         self.queries = []
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -76,6 +115,37 @@ class DNSStub:
     def count(self, name, rtype="TXT"):
         return self.queries.count((name.lower(), rtype))
 
+    def _silent(self, name, rtype):
+        if (name, rtype) in self.timeout:
+            return True
+        return name in self.timeout and (name, rtype) not in self.records
+
+    def _lookup(self, name, rtype, owner):
+        """(rcode, [RR bytes]) for one name, following one CNAME."""
+        if name in self.servfail:
+            return 2, []
+        if name not in self.names:
+            return 3, []
+        cname = self.records.get((name, "CNAME"))
+        if cname and rtype != "CNAME":
+            target = _norm(cname[0])
+            rr = _rr(owner, "CNAME", self.ttl, _rdata("CNAME", target))
+            if self._silent(target, rtype):
+                return 0, [rr]
+            rcode, more = self._lookup1(target, rtype)
+            return rcode, [rr] + more
+        return 0, [_rr(owner, rtype, self.ttl, _rdata(rtype, v))
+                   for v in self.records.get((name, rtype), [])]
+
+    def _lookup1(self, target, rtype):
+        if target in self.servfail:
+            return 2, []
+        if target not in self.names:
+            return 3, []
+        owner = _encode_name(target)
+        return 0, [_rr(owner, rtype, self.ttl, _rdata(rtype, v))
+                   for v in self.records.get((target, rtype), [])]
+
     def _answer(self, data):
         qid, flags = struct.unpack(">HH", data[:4])
         name, off = _qname(data, 12)
@@ -83,16 +153,12 @@ class DNSStub:
         question = data[12:off + 4]
         rtype = NAMES.get(qtype, str(qtype))
         self.queries.append((name, rtype))
-        rcode, answers = 0, []
-        if name in self.servfail:
-            rcode = 2
-        elif name not in self.names:
-            rcode = 3
+        if self._silent(name, rtype):
+            return None
+        if rtype not in TYPES:
+            rcode, answers = (0 if name in self.names else 3), []
         else:
-            for value in self.records.get((name, rtype), []):
-                rd = _rdata(rtype, value)
-                answers.append(b"\xc0\x0c" + struct.pack(
-                    ">HHIH", qtype, 1, self.ttl, len(rd)) + rd)
+            rcode, answers = self._lookup(name, rtype, b"\xc0\x0c")
         rflags = 0x8400 | (flags & 0x0100) | rcode     # QR AA RD? rcode
         head = struct.pack(">HHHHHH", qid, rflags, 1, len(answers), 0, 0)
         return head + question + b"".join(answers)
@@ -104,6 +170,8 @@ class DNSStub:
             except OSError:
                 return
             try:
-                self.sock.sendto(self._answer(data), peer)
-            except (OSError, IndexError, struct.error):
+                reply = self._answer(data)
+                if reply is not None:
+                    self.sock.sendto(reply, peer)
+            except (OSError, IndexError, struct.error, ValueError):
                 continue
