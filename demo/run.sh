@@ -7,9 +7,9 @@
 #
 # 1. installs the build dependencies, Postfix, swaks and python3
 #    (tests/install-deps.sh; nothing is installed if they are there);
-# 2. builds listmilter into ./build, unless build/milter/listmilter
-#    already exists (autoreconf -fi, ../configure, make; the output goes
-#    to build/*.log and is shown only when a step fails);
+# 2. builds listmilter into ./build (autoreconf -fi and ../configure the
+#    first time, make every time; the output goes to build/*.log and is
+#    shown only when a step fails);
 # 3. runs demo/demo.py with LISTMILTER pointing at that binary: a private
 #    Postfix instance and listmilter on loopback, one message from a
 #    p=reject author to a two-member list, and what the members got.
@@ -39,17 +39,19 @@ echo "==> installing packages (tests/install-deps.sh)"
 sh tests/install-deps.sh || { echo "run.sh: tests/install-deps.sh failed" >&2; exit 1; }
 
 BIN=$TOP/build/milter/listmilter
-if [ -x "$BIN" ]; then
-	echo "==> using the existing build: $BIN"
+mkdir -p build
+if [ -f build/Makefile ]; then
+	echo "==> bringing the build in $TOP/build up to date"
 else
 	echo "==> building listmilter in $TOP/build (about a minute)"
-	mkdir -p build
 	step build/autoreconf.log autoreconf -fi
 	(cd build && step configure.log ../configure) || exit 1
-	(cd build && step make.log make -j"$(nproc)") || exit 1
-	[ -x "$BIN" ] || { echo "run.sh: make did not produce $BIN" >&2; exit 1; }
 fi
+(cd build && step make.log make -j"$(nproc)") || exit 1
+[ -x "$BIN" ] || { echo "run.sh: make did not produce $BIN" >&2; exit 1; }
 
 echo "==> running the demonstration (demo/demo.py)"
 echo
-LISTMILTER=$BIN exec python3 "$TOP/demo/demo.py"
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+LISTMILTER=$BIN exec "$PY" "$TOP/demo/demo.py"
