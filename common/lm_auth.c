@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lm_auth.h"
 #include "lm_decide.h"
@@ -247,4 +248,119 @@ lm_authres_servid(const char *v, size_t len, char *out, size_t outsz)
 	if (outsz > 0)
 		out[o] = '\0';
 	return o > 0 ? 0 : -1;
+}
+
+/* Copy the unfolded value without comments into out (bounded). */
+static void
+strip_comments(const char *v, size_t len, char *out, size_t outsz)
+{
+	size_t i, o = 0;
+	int depth = 0, quoted = 0;
+
+	for (i = 0; i < len && o + 1 < outsz; i++) {
+		char c = v[i];
+
+		if (!quoted && c == '(' && depth < 32)
+			depth++;
+		else if (!quoted && c == ')' && depth > 0)
+			depth--;
+		else if (depth == 0) {
+			if (c == '"')
+				quoted = !quoted;
+			out[o++] = c == '\r' || c == '\n' || c == '\t' ? ' ' : c;
+		}
+	}
+	out[o] = '\0';
+}
+
+static enum lm_dmres
+dmres_of(const char *w, size_t n)
+{
+	static const char *names[] = { "none", "pass", "fail", "temperror",
+	    "permerror" };
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (lm_strcaseeq(w, n, names[i], strlen(names[i])))
+			return (enum lm_dmres)i;
+	return LM_DM_PERMERROR;
+}
+
+static const char *
+find_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay != '\0'; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return hay;
+	return NULL;
+}
+
+/* In one resinfo "dmarc=fail (x) header.from=d", find the result/from. */
+static int
+dmarc_resinfo(const char *r, enum lm_dmres *res, char *from, size_t fromsz)
+{
+	const char *p, *e;
+
+	while (*r == ' ')
+		r++;
+	if (strncasecmp(r, "dmarc", 5) != 0)
+		return -1;
+	for (p = r + 5; *p == ' '; p++)
+		;
+	if (*p++ != '=')
+		return -1;
+	while (*p == ' ')
+		p++;
+	for (e = p; *e != '\0' && *e != ' '; e++)
+		;
+	*res = dmres_of(p, (size_t)(e - p));
+	from[0] = '\0';
+	if ((p = find_ci(e, "header.from")) != NULL &&
+	    (p = strchr(p, '=')) != NULL) {
+		for (p++; *p == ' '; p++)
+			;
+		for (e = p; *e != '\0' && *e != ' ' && *e != ';'; e++)
+			;
+		if ((size_t)(e - p) < fromsz) {
+			memcpy(from, p, (size_t)(e - p));
+			from[e - p] = '\0';
+			lm_lower(from, fromsz);
+		}
+	}
+	return 0;
+}
+
+int
+lm_authres_dmarc(const char *value, size_t len, enum lm_dmres *res,
+    char *from, size_t fromsz)
+{
+	char buf[4096], *save = NULL, *tok;
+	int first = 1;
+
+	strip_comments(value, len, buf, sizeof buf);
+	for (tok = strtok_r(buf, ";", &save); tok != NULL;
+	    tok = strtok_r(NULL, ";", &save), first = 0)
+		if (!first && dmarc_resinfo(tok, res, from, fromsz) == 0)
+			return 0;
+	return -1;
+}
+
+int
+lm_authres_listed(const char *list, const char *id)
+{
+	size_t n = strlen(id);
+
+	while (*list != '\0') {
+		size_t k;
+
+		while (*list == ',' || *list == ' ' || *list == '\t')
+			list++;
+		k = strcspn(list, ", \t");
+		if (k > 0 && lm_strcaseeq(list, k, id, n))
+			return 1;
+		list += k;
+	}
+	return 0;
 }

@@ -100,6 +100,15 @@ int	 lm_authres_build(const char *authservid, const struct lm_auth *,
 int	 lm_authres_servid(const char *value, size_t len, char *out,
 	    size_t outsz);
 
+/* The dmarc result and header.from of an Authentication-Results value
+   (RFC 8601 2.2: resinfo "dmarc=RESULT ... header.from=DOMAIN").  0 and
+   *res / from (lower case) set, or -1 when it has no dmarc resinfo. */
+int	 lm_authres_dmarc(const char *value, size_t len, enum lm_dmres *res,
+	    char *from, size_t fromsz);
+
+/* Is id (any case) in the comma/space separated list? */
+int	 lm_authres_listed(const char *list, const char *id);
+
 const char *lm_ares_name(enum lm_ares);
 const char *lm_dmres_name(enum lm_dmres);
 

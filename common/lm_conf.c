@@ -33,6 +33,9 @@ static const struct lm_confkey lm_keys[] = {
 	  "DNSSEC trust anchor file for libunbound" },
 	{ "AuthservID", LM_CT_STR, "", 0, 0, NULL, O(authservid), NULL,
 	  "authserv-id for headers this host adds; empty: the host name" },
+	{ "TrustedAuthservIDs", LM_CT_STR, "", 0, 0, NULL, O(trusted_ids), NULL,
+	  "comma-separated authserv-ids whose Authentication-Results dmarc=pass "
+	  "is believed (an upstream verifier); empty: none" },
 	{ "Syslog", LM_CT_BOOL, "yes", 0, 0, NULL, O(syslog), NULL,
 	  "log to syslog (yes) or to standard error (no)" },
 	{ "SyslogFacility", LM_CT_STR, "mail", 0, 0, NULL, O(facility), lm_conf_check_facility,

@@ -28,6 +28,7 @@ struct lm_config {
 	char	*unbound_conf;	/* UnboundConfigFile ("" = none) */
 	char	*trust_anchor;	/* TrustAnchorFile ("" = none) */
 	char	*authservid;	/* AuthservID ("" = host name) */
+	char	*trusted_ids;	/* TrustedAuthservIDs */
 	int	 syslog;	/* Syslog */
 	char	*facility;	/* SyslogFacility */
 	char	*pidfile;	/* PidFile ("" = none) */

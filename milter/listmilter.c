@@ -123,9 +123,12 @@ reload_thread(void *arg)
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
+		if (sig == SIGUSR2)		/* main(): shutting down */
+			return NULL;
 		if (lm_daemon_reload(d, err, sizeof err) != 0)
 			msg_error("reload failed, keeping the running "
 			    "configuration: %s", err);
@@ -143,6 +146,7 @@ block_signals(void)
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
@@ -195,7 +199,7 @@ run(const char *conffile, int foreground)
 	msg_info("listmilter %s starting: socket=%s lists=%zu",
 	    PACKAGE_VERSION, c->socket, s->lists->n);
 	rc = smfi_main();
-	(void)pthread_cancel(thr);	/* sigwait() is a cancellation point */
+	(void)pthread_kill(thr, SIGUSR2);	/* ends reload_thread() */
 	(void)pthread_join(thr, NULL);
 	lm_daemon_fini(&d);
 	if (socket_path(sock) != NULL)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 #include <arpa/inet.h>
@@ -45,6 +46,7 @@ struct lm_conn {
 	struct lm_inbound inb;
 	struct lm_auth	 auth;
 	int		 auth_on;
+	char		 trusted[256];	/* authserv-id whose dmarc=pass we took */
 	struct lm_listref list;
 	struct lm_msg	 msg;
 	struct lm_addrlist from;
@@ -63,6 +65,7 @@ msg_end(struct lm_conn *c)
 	lm_addrlist_free(&c->from);
 	lm_inbound_reset(&c->inb);
 	c->auth_on = 0;
+	c->trusted[0] = '\0';
 	c->mailfrom[0] = '\0';
 	lm_snap_release(c->snap);
 	c->snap = NULL;
@@ -289,12 +292,14 @@ log_line(struct lm_conn *c, const char *result)
 
 	auth_summary(c, dkim, sizeof dkim);
 	msg_info("%s: list=%s author_domain=%s policy=%s policy_domain=%s "
-	    "spf=%s dkim=%s dmarc=%s action=%s reason=%s envfrom=%s "
+	    "spf=%s dkim=%s dmarc=%s%s%s%s action=%s reason=%s envfrom=%s "
 	    "result=%s%s%s%s", c->qid,
 	    c->list.addr, dom != NULL ? dom : "-", pol,
 	    c->looked_up && c->pol.domain[0] ? c->pol.domain : "-",
 	    c->auth.evaluated ? lm_ares_name(c->auth.spf) : "-", dkim,
 	    c->auth.evaluated ? lm_dmres_name(c->auth.dmarc) : "-",
+	    c->trusted[0] ? "(trusted:" : "", c->trusted,
+	    c->trusted[0] ? ")" : "",
 	    lm_verdict_name(c->plan.verdict), c->plan.why ? c->plan.why : "-",
 	    c->plan.envfrom[0] ? c->plan.envfrom : "unchanged", result,
 	    c->pol.detail[0] ? " detail=\"" : "", c->pol.detail,
@@ -392,6 +397,8 @@ collect_policy(struct lm_conn *c)
 	f->policy_tag = c->pol.tag;
 }
 
+static void trust_upstream(struct lm_conn *);
+
 static void
 inbound_env(struct lm_conn *c, struct lm_inbound_env *env)
 {
@@ -434,6 +441,45 @@ finish_inbound(struct lm_conn *c)
 	    c->pol.lookup == LM_LK_FOUND ? &c->pol.rec : NULL,
 	    c->facts.lookup, &deadline, &c->auth);
 	c->facts.auth = &c->auth;
+	trust_upstream(c);
+}
+
+/*
+ * TrustedAuthservIDs: an upstream verifier's dmarc=pass for the same
+ * author domain is believed when its field stands above the second
+ * Received field (added by this MTA's earlier milters, or by the trusted
+ * hop right before us); our own evaluation can only be upgraded by it.
+ */
+static void
+trust_upstream(struct lm_conn *c)
+{
+	const char *dom = lm_facts_author_domain(&c->facts);
+	const struct lm_hdr *h;
+	enum lm_dmres res;
+	char id[256], from[256];
+	size_t i;
+	int received = 0;
+
+	if (!c->auth_on || c->auth.dmarc == LM_DM_PASS || dom == NULL ||
+	    c->snap->conf.trusted_ids[0] == '\0')
+		return;
+	for (i = 0; i < c->msg.nh && received < 2; i++) {
+		h = &c->msg.h[i];
+		if (strcasecmp(h->name, "Received") == 0)
+			received++;
+		if (strcasecmp(h->name, "Authentication-Results") != 0 ||
+		    lm_authres_servid(h->value, h->vlen, id, sizeof id) != 0 ||
+		    !lm_authres_listed(c->snap->conf.trusted_ids, id) ||
+		    strcasecmp(id, c->snap->authservid) == 0)
+			continue;
+		if (lm_authres_dmarc(h->value, h->vlen, &res, from,
+		    sizeof from) == 0 && res == LM_DM_PASS &&
+		    strcasecmp(from, dom) == 0) {
+			c->auth.dmarc = LM_DM_PASS;
+			lm_strlcpy(c->trusted, id, sizeof c->trusted);
+			return;
+		}
+	}
 }
 
 /* Refuse now with the plan's reply; logged here, once. */
@@ -570,7 +616,7 @@ eom(SMFICTX *ctx, struct lm_conn *c, lm_buf *ar)
 {
 	struct lm_rewrite_in in;
 	struct lm_edits e;
-	char err[256], nonce[32] = "";
+	char err[256], nonce[32] = "", pol[300];
 	const char *what = NULL;
 
 	read_qid(ctx, c);
@@ -592,9 +638,11 @@ eom(SMFICTX *ctx, struct lm_conn *c, lm_buf *ar)
 	lm_decide(&c->facts, &c->plan);
 	if (c->plan.verdict == LM_V_REJECT || c->plan.verdict == LM_V_TEMPFAIL)
 		return refuse(ctx, c);
+	snprintf(pol, sizeof pol, "%s%s%s", c->pol.lookup == LM_LK_FOUND ?
+	    lm_pol_name(c->pol.policy) : "", c->trusted[0] ? ", by trusted " :
+	    "", c->trusted);
 	if (c->auth_on && lm_authres_build(c->snap->authservid, &c->auth,
-	    lm_facts_author_domain(&c->facts), c->pol.lookup == LM_LK_FOUND ?
-	    lm_pol_name(c->pol.policy) : NULL, ar) != 0)
+	    lm_facts_author_domain(&c->facts), pol[0] ? pol : NULL, ar) != 0)
 		return lm_fail(ctx, c, 0, "cannot build Authentication-Results");
 	make_nonce(nonce, sizeof nonce);
 	in.msg = &c->msg;

@@ -1,42 +1,48 @@
 /*
  * lm_spf - SPF (RFC 7208) with libspf2 over lm_dns (see lm_spf.h).
  *
- * RFC 7208 sections followed here (libspf2 does the rest of 4 and 5):
+ * libspf2 evaluates; this file gives it its DNS and fills the gaps of
+ * Debian's 1.2.10 build.  RFC 7208 sections handled here:
  *   2.4	the null sender checks postmaster@<HELO>;
- *   4.3	a malformed or single-label identity domain gives "none"
- *		without a lookup;
  *   3.1, 4.4	records come from TXT only: type SPF (99) is answered
- *		NODATA here, never asked;
- *   4.6.4	at most 10 DNS-querying terms and 10 MX/PTR names (libspf2,
- *		limits set explicitly), at most 2 void lookups (here:
- *		libspf2 1.2.10 has no such limit);
+ *		NODATA here (libspf2 does not ask for it anyway);
+ *   4.3	a malformed or single-label identity gives "none" at once;
+ *   4.6.1	an SPF record with an octet outside SP and VCHAR is a
+ *		permerror (libspf2 would cut it at a NUL);
+ *   4.6.4	10 DNS-querying terms per check (libspf2 counts per record
+ *		and starts afresh in each include: counted here), 10 MX and
+ *		PTR names per term (libspf2, set explicitly), 2 void
+ *		lookups (libspf2 has no such limit: counted here);
  *   5		an IPv4-mapped IPv6 client is checked as IPv4;
- *   2.6, 8	results, with Debian's INVALID mapped (libraries.md 8.2).
+ *   5.5	a PTR name whose address lookup fails is skipped (libspf2
+ *		would give temperror);
+ *   2.6, 8	results, with libspf2's INVALID mapped (libraries.md 8.2):
+ *		DNS error -> temperror, compile error -> permerror.
  *
- * Design.  libspf2's DNS layer callback only gets its SPF_dns_server_t,
- * so the per-check state (resolver, deadline, counters) hangs off that
- * layer's hook, and the layer comes from the SPF_server_t libspf2 was
- * given.  Each check therefore builds, on its own stack, a DNS layer and
- * a shallow copy of one template SPF_server_t whose resolver points at
- * that layer: no allocation, no global, no thread-local.  This relies
- * on libspf2 1.2.10 treating the server as read-only while evaluating
- * (only the SPF_server_set_* setters write it; records compiled during
- * the check point at the copy and are freed before it returns), and on
- * the struct being the public one of <spf2/spf_server.h>.  Measured and
- * compared with a fresh SPF_server_new_dns() per check in the report of
- * the change that added this file.
+ * Design.  libspf2's DNS callback only gets its SPF_dns_server_t, so the
+ * per-check state (resolver, deadline, counters) hangs off that layer's
+ * hook, and the layer is the one of the SPF_server_t the request was
+ * made with.  Each check therefore builds on its own stack a DNS layer
+ * and a shallow copy of one template SPF_server_t whose resolver points
+ * at that layer: no allocation, no global, no thread-local, and no
+ * SPF_server_new_dns() per check (about 1.3 us, with abort-on-ENOMEM
+ * paths inside).  This relies on libspf2 1.2.10 treating the server as
+ * read-only while it evaluates (only the SPF_server_set_* setters write
+ * it; records compiled during the check point at the copy and are freed
+ * before the check returns) and on the struct being the public one of
+ * <spf2/spf_server.h>.
  *
  * CVE-2023-42118 (libraries.md 8.4, unpatched in Debian): TXT answers
- * with absurd macros ("%{" + a run of more than 3 digits, or terms dense
- * enough in macros to reach the compile-buffer underflow, see
+ * with absurd macros ("%{" and a run of more than 3 digits, or a term
+ * dense enough in macros to reach the compile-buffer underflow, see
  * term_check()) are refused in the DNS layer before libspf2 compiles
  * them, and the check becomes a permerror with the reason logged.
  *
  * libspf2's message handlers are pointed at lm_log once per process
- * (pthread_once: write-once process state, as lm_log's destination).
+ * (pthread_once: write-once process state, like lm_log's destination).
  * SPF_error() aborts after its handler; nothing here reaches it: the
- * layer never returns NULL except when malloc fails, requests always get
- * a HELO string, and only lookup() and get_spf-less layers are used.
+ * layer returns NULL only when malloc fails, requests always get a HELO
+ * string, the layer has lookup() only, and no ZONE layer is used.
  *
  * Ownership: struct lm_spf holds a reference on its lm_dns and owns the
  * template server and its inert layer; it is shared by all threads and
@@ -66,7 +72,7 @@
 #define SPF_LIMIT_TERMS	10	/* RFC 7208 4.6.4 */
 #define SPF_LIMIT_NAMES	10	/* MX and PTR names per term */
 #define SPF_LIMIT_VOID	2
-#define SPF_DERIVED	32	/* MX/PTR target names remembered */
+#define SPF_DERIVED	(SPF_LIMIT_TERMS * SPF_LIMIT_NAMES)	/* MX, PTR */
 #define DK_NONE		0	/* what a name is to this check */
 #define DK_MX		1	/* a host an MX answer gave */
 #define DK_PTR		2	/* a name a PTR answer gave */
@@ -82,18 +88,18 @@ struct lm_spf {
 /* One check; the DNS layer's hook. */
 struct spf_req {
 	SPF_dns_server_t layer;
-	SPF_server_t	 srv;		/* shallow copy of the template */
+	SPF_server_t	 srv;		/* copy of the template */
 	struct lm_dns	*dns;
 	struct timespec	 deadline;
 	int		 voids, tempfail, timedout, refused;
 	int		 lookups, terms;	/* RFC 7208 4.6.4 */
-	int		 over, over_txt, over_at;	/* terms past the limit */
+	int		 over, over_txt, over_at; /* past the limit */
 	int		 nderived;
-	uint64_t	 derived[SPF_DERIVED];	/* MX/PTR targets: hash|kind */
+	uint64_t	 derived[SPF_DERIVED];	/* name hash | DK_* */
 	char		 why[160];
 };
 
-/* --- libspf2's messages ----------------------------------------------- */
+/* --- libspf2's messages --------------------------------------------- */
 
 static void __attribute__((noreturn))
 spflog_error(const char *file, int line, const char *msg)
@@ -133,7 +139,7 @@ spflog_install(void)
 	SPF_debug_handler = spflog_debug;
 }
 
-/* --- names ---------------------------------------------------------------- */
+/* --- names ---------------------------------------------------------- */
 
 /* A name we can ask for: labels of 1..63 octets, at most 253 in all (a
    trailing dot allowed).  *labels gets the label count. */
@@ -211,20 +217,21 @@ derived_kind(const struct spf_req *rq, const char *name, ns_type type)
 	return DK_NONE;
 }
 
-/* --- the CVE-2023-42118 guard --------------------------------------------- */
+/* --- the CVE-2023-42118 guard --------------------------------------- */
 
 /*
  * libspf2 compiles a macro-string into a 511-byte buffer (SPF_MAX_MECH_LEN,
  * SPF_MAX_MOD_LEN) and starts a string literal after each macro with
  * "avail - sizeof(SPF_data_t)", which underflows when a macro ends within
- * 4 bytes of the end (upstream d14abff, not in Debian).  Each macro takes
- * at most 8 bytes and each literal at most its length + 11, so a term of
- * at most SPF_TERM_MAX octets with at most SPF_TERM_MACROS macros stays
- * below 8 * 8 + 9 * 11 + 255 = 418 bytes: such terms cannot reach it.
- * Digit runs: "%{d99999999999}" overflows the int libspf2 parses it into
- * (it only rejects results above 128 or below 1).
+ * 4 bytes of the end (upstream d14abff, not in Debian).  A macro takes 8
+ * bytes, a literal 4 + its text + at most 7 of padding, and literal text
+ * at most 1.5 bytes per octet ("%-" becomes "%20"), so a term of at most
+ * SPF_TERM_MAX octets with at most SPF_TERM_MACROS macros needs at most
+ * 8 * 8 + 9 * 11 + 1.5 * 200 + 8 (a CIDR) = 471 bytes and cannot reach
+ * it.  Digit runs: "%{d99999999999}" overflows the int libspf2 parses it
+ * into (it only refuses results above 128 or below 1).
  */
-#define SPF_TERM_MAX	255
+#define SPF_TERM_MAX	200
 #define SPF_TERM_MACROS	8
 
 static int
@@ -278,7 +285,16 @@ lm_spf_txt_check(const char *txt, size_t len, char *why, size_t whysz)
 	return 0;
 }
 
-/* --- the DNS layer -------------------------------------------------------- */
+/* --- the DNS layer -------------------------------------------------- */
+
+/* Control octets become '?': texts from DNS go to logs and headers. */
+static void
+printable(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
 
 static int
 past(const struct timespec *t)
@@ -409,7 +425,8 @@ add_name(struct spf_req *rq, SPF_dns_rr_t *rr, int n, ns_type type,
 	if (SPF_dns_rr_buf_realloc(rr, n, nl) != SPF_E_SUCCESS)
 		return 0;
 	memcpy(type == ns_t_mx ? rr->rr[n]->mx : rr->rr[n]->ptr, nm, nl);
-	derived_add(rq, nm, type == ns_t_mx ? DK_MX : DK_PTR);
+	if (n < SPF_LIMIT_NAMES)	/* the ones libspf2 looks up */
+		derived_add(rq, nm, type == ns_t_mx ? DK_MX : DK_PTR);
 	return 1;
 }
 
@@ -429,6 +446,7 @@ add_txt(struct spf_req *rq, SPF_dns_rr_t *rr, int n, const char *name,
 		rq->refused = 1;
 		snprintf(rq->why, sizeof rq->why, "TXT of %s refused: %s",
 		    name, why);
+		printable(rq->why);
 		msg_warn("spf: %s", rq->why);
 		return 0;
 	}
@@ -511,7 +529,7 @@ inert_lookup(SPF_dns_server_t *s, const char *name, ns_type type, int cache)
 	return SPF_dns_rr_new_init(s, name, type, 0, TRY_AGAIN);
 }
 
-/* --- set-up ---------------------------------------------------------------- */
+/* --- set-up --------------------------------------------------------- */
 
 struct lm_spf *
 lm_spf_new(struct lm_dns *dns, char *err, size_t errsz)
@@ -553,19 +571,14 @@ lm_spf_free(struct lm_spf *spf)
 	free(spf);
 }
 
-/* --- one check -------------------------------------------------------------- */
+/* --- one check ------------------------------------------------------ */
 
 /* The reason, on one printable line (libspf2 quotes record text). */
 static void
 set_reason(struct lm_spf_result *out, const char *why)
 {
-	size_t i;
-
 	lm_strlcpy(out->reason, why, sizeof out->reason);
-	for (i = 0; out->reason[i] != '\0'; i++)
-		if ((unsigned char)out->reason[i] < 0x20 ||
-		    out->reason[i] == 0x7f)
-			out->reason[i] = '?';
+	printable(out->reason);
 }
 
 static void

@@ -55,9 +55,9 @@ const char *lm_spf_name(enum lm_spf_res);	/* "pass", "temperror", ... */
 /* The CVE-2023-42118 guard the DNS layer applies to every TXT answer
    (libraries.md 8.4): -1 with a reason if txt[0..len) holds a macro
    libspf2 must not see ("%{" with a digit run of more than 3, or a term
-   with more than 8 macros or over 255 octets with one) or an SPF record
-   with a NUL octet (which libspf2 would silently cut), else 0.  Pure;
-   exposed for the unit test. */
+   with more than 8 macros or over 200 octets with one) or an SPF record
+   with an octet outside SP and VCHAR (a NUL libspf2 would silently cut
+   at), else 0.  Pure; exposed for the unit test. */
 int	 lm_spf_txt_check(const char *txt, size_t len, char *why,
 	    size_t whysz);
 

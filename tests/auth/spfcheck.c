@@ -10,8 +10,8 @@
  * where helo is 1 when the HELO identity was checked.  Logging (lm_log)
  * goes to standard error.
  *
- *	-n NS	 a Nameservers entry (repeatable); none: the system resolver
- *	-c TEXT	 extra listmilter.conf(5) lines (e.g. "UnboundConfigFile x")
+ *	-n NS	 a Nameservers entry (repeatable); none: system resolver
+ *	-c TEXT	 a listmilter.conf(5) line (e.g. "UnboundConfigFile x")
  *	-t SECS	 deadline of one check (default 5, as DNSTimeout)
  *	-f	 a fresh resolver (libunbound context and cache) per line
  *	-b N	 benchmark: run each line N times, print microseconds per

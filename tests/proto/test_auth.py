@@ -59,8 +59,9 @@ DNS = [
     ("strict.example", "TXT", SPF),
     ("sel._domainkey.mail.strict.example", "TXT", KEYREC),
 ]
-LM = Listmilter(T, LISTS, DNS, conf_extra={"UMask": "000",
-                                            "AuthservID": "mx.lists.example.test"})
+LM = Listmilter(T, LISTS, DNS, conf_extra={
+    "UMask": "000", "AuthservID": "mx.lists.example.test",
+    "TrustedAuthservIDs": "border.example.net, other-border.example.net"})
 
 
 def message(frm, extra="", body="Hello list.\r\n"):
@@ -209,6 +210,28 @@ def forged_authres_with_our_id_removed():
     eq(ars[1], "other.example; spf=pass", "foreign kept")
     r = send(message("Anne <anne@example.org>", extra), ip=FORGER_IP)
     eq(r.verdict, "reject", "a forged dmarc=pass is not believed")
+
+
+@test
+def trusted_upstream_dmarc_pass_believed():
+    ar = ("Authentication-Results: border.example.net; spf=pass "
+          "smtp.mailfrom=example.org; dmarc=pass header.from=example.org\r\n")
+    rcv = "Received: from a.example by b.example; Fri, 4 Dec 2026 10:00:00 +0000\r\n"
+    r = send(message("Anne <anne@example.org>", rcv + ar + rcv), ip=FORGER_IP)
+    eq(r.verdict, "accept", "trusted verifier's pass believed")
+    from_is_list(r)
+    line = [l for l in LM.log().splitlines() if r.queue_id in l][0]
+    contains(line, "dmarc=pass(trusted:border.example.net)", "log")
+    contains(hv(r, "Authentication-Results")[0],
+             "(p=reject, by trusted border.example.net)", "our A-R says so")
+    r = send(message("Anne <anne@example.org>", rcv + rcv + ar), ip=FORGER_IP)
+    eq(r.verdict, "reject", "below two Received fields: from outside")
+    r = send(message("Anne <anne@example.org>", ar.replace(
+        "border.example.net", "evil.example")), ip=FORGER_IP)
+    eq(r.verdict, "reject", "untrusted authserv-id")
+    r = send(message("Anne <anne@example.org>", ar.replace(
+        "header.from=example.org", "header.from=other.example")), ip=FORGER_IP)
+    eq(r.verdict, "reject", "pass for another domain")
 
 
 @test

@@ -167,9 +167,52 @@ test_authres(void)
 	CHECK(lm_authres_servid(" ;", 2, id, sizeof id) == -1, "no servid");
 }
 
+static void
+test_authres_dmarc(void)
+{
+	static const struct {
+		const char *v;
+		int rc;
+		enum lm_dmres res;
+		const char *from;
+	} c[] = {
+		{ " mx.example.net; dmarc=pass (p=reject) header.from=Example.ORG",
+		  0, LM_DM_PASS, "example.org" },
+		{ " mx.example.net;\n\tspf=pass smtp.mailfrom=a.example;\n\t"
+		  "dmarc=fail header.from=a.example", 0, LM_DM_FAIL, "a.example" },
+		{ " mx.example.net; dkim=pass header.d=x.example", -1, 0, "" },
+		{ " mx.example.net (dmarc=pass header.from=evil.example); "
+		  "spf=none", -1, 0, "" },
+		{ " dmarc=pass header.from=x.example", -1, 0, "" },
+		{ " mx; dmarc = temperror header.from = t.example", 0,
+		  LM_DM_TEMPERROR, "t.example" },
+		{ " mx; dmarc=bogus", 0, LM_DM_PERMERROR, "" },
+	};
+	enum lm_dmres res;
+	char from[256];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof c / sizeof c[0]; i++) {
+		res = LM_DM_NONE;
+		from[0] = '\0';
+		rc = lm_authres_dmarc(c[i].v, strlen(c[i].v), &res, from,
+		    sizeof from);
+		CHECK(rc == c[i].rc && (rc != 0 || (res == c[i].res &&
+		    strcmp(from, c[i].from) == 0)), "authres_dmarc(%s) = %d "
+		    "%d %s", c[i].v, rc, res, from);
+	}
+	CHECK(lm_authres_listed("a.example, MX.Example.net b", "mx.example.net"),
+	    "listed");
+	CHECK(!lm_authres_listed("mx.example.net.evil", "mx.example.net"),
+	    "not listed: suffix");
+	CHECK(!lm_authres_listed("", "mx"), "empty list");
+}
+
 int
 main(void)
 {
+	test_authres_dmarc();
 	test_orgdomain();
 	test_align();
 	test_dmarc();

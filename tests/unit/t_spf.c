@@ -1,10 +1,11 @@
 /*
  * t_spf - table tests for lm_spf without DNS: the CVE-2023-42118 macro
- * guard (lm_spf_txt_check, libraries.md 8.4), the identity rules that
- * decide before any lookup (RFC 7208 2.4 null sender -> HELO, 4.3
- * malformed or single-label domain -> none, envelope brackets stripped)
- * and lm_spf_name().  The resolver forwards to a closed port and is never
- * asked.  One CHECK per table row; prints "N passed, M failed".
+ * guard and the SPF record charset (lm_spf_txt_check, libraries.md 8.4,
+ * RFC 7208 4.6.1), the identity rules decided before any lookup (RFC
+ * 7208 2.4 null sender -> HELO, 4.3 malformed or single-label domain ->
+ * none, envelope brackets stripped) and lm_spf_name().  The resolver
+ * forwards to a closed port and is never asked.  One CHECK per table
+ * row; prints "N passed, M failed".
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,23 +26,30 @@ static const struct guard_row guard_rows[] = {
 	{ "v=spf1 -all", 0 },
 	{ "v=spf1 exists:%{i}._spf.%{d} -all", 0 },
 	{ "v=spf1 exists:%{l1r+-}.%{d2}.x -all", 0 },
-	{ "v=spf1 exists:%{d128}.x -all", 0 },		/* 3 digits: libspf2's */
+	{ "v=spf1 exists:%{d128}.x -all", 0 },	/* 3 digits: libspf2's */
 	{ "v=spf1 exists:%{d1234}.x -all", -1 },
 	{ "v=spf1 exists:%{d4294967297}.x -all", -1 },
 	{ "v=spf1 exists:%{ir12345.}.x -all", -1 },
-	{ "v=spf1 a:%{1234}", -1 },			/* digits right after {*/
+	{ "v=spf1 a:%{1234}", -1 },		/* digits right after { */
 	{ "v=spf1 a:%{d12r3456}", -1 },			/* a later run */
-	{ "v=spf1 a:%{d12r345}", 0 },			/* runs of 2 and 3 */
-	{ "v=spf1 a:%%{d12345}", 0 },			/* %% then text {d...} */
-	{ "v=spf1 a:%-%_%%1234", 0 },			/* escapes, no macro */
-	{ "%{i} is not allowed, see http://%{d}/why", 0 },	/* exp= text */
+	{ "v=spf1 a:%{d12r345}", 0 },		/* runs of 2 and 3 */
+	{ "v=spf1 a:%%{d12345}", 0 },		/* %% then "{d...}" */
+	{ "v=spf1 a:%-%_%%1234", 0 },		/* escapes, no macro */
+	{ "%{i} is not allowed, see http://%{d}/why", 0 },  /* exp= */
 	{ "see %{d99999}", -1 },
-	{ "v=spf1 a:%{d}%{d}%{d}%{d}%{d}%{d}%{d}%{d}.x -all", 0 },	/* 8 */
+	{ "v=spf1 a:%{d}%{d}%{d}%{d}%{d}%{d}%{d}%{d}.x -all", 0 },  /* 8 */
 	{ "v=spf1 a:%{d}%{d}%{d}%{d}%{d}%{d}%{d}%{d}%{d}.x -all", -1 },
 	{ "V=SPF1 a:%{d}%{d}%{d}%{d}%{d}%{d}%{d}%{d}%{d}.x", -1 },
 	{ "v=spf1 %{d}1234", 0 },			/* digits outside {} */
 	{ "v=spf1 a:%{d1234", -1 },			/* unterminated */
 	{ "v=spf10 a:%{d}%{d}%{d}%{d}%{d}%{d}%{d}%{d}%{d}", -1 },
+	{ "v=spf1 a:ctrl.example\rptr -all", -1 },	/* RFC 7208 4.6.1 */
+	{ "v=spf1 a:x.example\t-all", -1 },
+	{ "v=spf1 a:\xc3\xaf" "garbage.example -all", -1 },
+	{ "v=spf1 \x80" "a:example.net -all", -1 },
+	{ "v=spf1 a:x.example -all\x7f", -1 },
+	{ "see\thttp://%{d}/why\r\n", 0 },	/* not a record: no charset */
+	{ "\x96", 0 },
 	{ "google-site-verification=1234567", 0 },
 	{ "", 0 },
 };
@@ -73,16 +81,16 @@ test_guard_length(void)
 	size_t n;
 
 	n = (size_t)snprintf(rec, sizeof rec, "v=spf1 exists:%%{i}.");
-	memset(rec + n, 'x', 255 - (n - 7));	/* the term: 255 octets */
-	rec[7 + 255] = '\0';
+	memset(rec + n, 'x', 200 - (n - 7));	/* the term: 200 octets */
+	rec[7 + 200] = '\0';
 	CHECK(lm_spf_txt_check(rec, strlen(rec), why, sizeof why) == 0,
-	    "255-octet term refused: %s", why);
-	memcpy(rec + 7 + 255, "x -all", 7);
+	    "200-octet term refused: %s", why);
+	memcpy(rec + 7 + 200, "x -all", 7);
 	CHECK(lm_spf_txt_check(rec, strlen(rec), why, sizeof why) == -1,
-	    "256-octet term with a macro accepted");
+	    "201-octet term with a macro accepted");
 	memcpy(rec + 7, "exists:xxxx", 11);	/* no macro: libspf2's */
 	CHECK(lm_spf_txt_check(rec, strlen(rec), why, sizeof why) == 0,
-	    "256-octet term without a macro refused: %s", why);
+	    "201-octet term without a macro refused: %s", why);
 	CHECK(lm_spf_txt_check("v=spf1 a:%{d1234}", 12, why, sizeof why) == 0,
 	    "looked past len");
 	CHECK(lm_spf_txt_check("v=spf1 a:x.example\0 -all", 24, why,
@@ -165,7 +173,8 @@ main(void)
 	test_names();
 	if (lm_conf_defaults(&c, "/etc", "/run") != 0 ||
 	    lm_conf_parse(&c, conf, sizeof conf - 1, "t_spf", err,
-	    sizeof err) != 0 || (dns = lm_dns_new(&c, err, sizeof err)) == NULL ||
+	    sizeof err) != 0 ||
+	    (dns = lm_dns_new(&c, err, sizeof err)) == NULL ||
 	    (spf = lm_spf_new(dns, err, sizeof err)) == NULL) {
 		CHECK(0, "set-up: %s", err);
 		return LMT_DONE();
