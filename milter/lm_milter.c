@@ -411,15 +411,17 @@ inbound_env(struct lm_conn *c, struct lm_inbound_env *env)
 	env->mailfrom = c->mailfrom;
 }
 
-/* Inbound authentication runs for SMTP clients with an address; mail
-   submitted on this host (non-SMTP, UNIX-socket SMTP) is not evaluated. */
+/* Inbound authentication runs for SMTP clients with a non-loopback
+   address; mail submitted on this host (non-SMTP, UNIX-socket or loopback
+   SMTP, where libspf2 would pass anything as "localhost") is not
+   evaluated. */
 static void
 start_inbound(struct lm_conn *c)
 {
 	struct lm_inbound_env env;
 	struct timespec deadline;
 
-	if (c->local || !c->have_addr || c->facts.from == NULL)
+	if (c->local || !c->have_addr || c->loopback || c->facts.from == NULL)
 		return;
 	c->auth_on = 1;
 	inbound_env(c, &env);

@@ -72,7 +72,8 @@
 #define SPF_LIMIT_TERMS	10	/* RFC 7208 4.6.4 */
 #define SPF_LIMIT_NAMES	10	/* MX and PTR names per term */
 #define SPF_LIMIT_VOID	2
-#define SPF_DERIVED	(SPF_LIMIT_TERMS * SPF_LIMIT_NAMES)	/* MX, PTR */
+/* MX and PTR names a check remembers (their address lookups are no terms) */
+#define SPF_DERIVED	(SPF_LIMIT_TERMS * SPF_LIMIT_NAMES)
 #define DK_NONE		0	/* what a name is to this check */
 #define DK_MX		1	/* a host an MX answer gave */
 #define DK_PTR		2	/* a name a PTR answer gave */
