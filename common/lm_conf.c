@@ -36,6 +36,10 @@ static const struct lm_confkey lm_keys[] = {
 	{ "TrustedAuthservIDs", LM_CT_STR, "", 0, 0, NULL, O(trusted_ids), NULL,
 	  "comma-separated authserv-ids whose Authentication-Results dmarc=pass "
 	  "is believed (an upstream verifier); empty: none" },
+	{ "SigningKey", LM_CT_STR, "", 0, 0, NULL, O(signing_key),
+	  lm_conf_check_signkey,
+	  "SELECTOR:PATH of the PEM key that signs every list's copies with "
+	  "d=<list domain> unless the list sets sign=; empty: no signing" },
 	{ "Syslog", LM_CT_BOOL, "yes", 0, 0, NULL, O(syslog), NULL,
 	  "log to syslog (yes) or to standard error (no)" },
 	{ "SyslogFacility", LM_CT_STR, "mail", 0, 0, NULL, O(facility), lm_conf_check_facility,
@@ -430,5 +434,25 @@ lm_conf_check_nameservers(const char *v, char *err, size_t errsz)
 			return snprintf(err, errsz, "Nameservers: \"%s\" is "
 			    "not an IP address", addr), -1;
 	}
+	return 0;
+}
+
+int
+lm_conf_check_signkey(const char *v, char *err, size_t errsz)
+{
+	const char *colon = strchr(v, ':');
+	size_t i;
+
+	if (*v == '\0')
+		return 0;
+	if (colon == NULL || colon == v || colon - v > 63 || colon[1] != '/')
+		return snprintf(err, errsz, "SigningKey: expected "
+		    "SELECTOR:/path/to/key.pem"), -1;
+	for (i = 0; v + i < colon; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' &&
+		    v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') ||
+		    v[i] == '-' || v[i] == '_' || v[i] == '.'))
+			return snprintf(err, errsz, "SigningKey: bad selector "
+			    "\"%.*s\"", (int)(colon - v), v), -1;
 	return 0;
 }

@@ -29,6 +29,7 @@ struct lm_config {
 	char	*trust_anchor;	/* TrustAnchorFile ("" = none) */
 	char	*authservid;	/* AuthservID ("" = host name) */
 	char	*trusted_ids;	/* TrustedAuthservIDs */
+	char	*signing_key;	/* SigningKey SELECTOR:PATH ("" = none) */
 	int	 syslog;	/* Syslog */
 	char	*facility;	/* SyslogFacility */
 	char	*pidfile;	/* PidFile ("" = none) */
@@ -70,6 +71,9 @@ const struct lm_confkey *lm_conf_keys(void);	/* NULL-name terminated */
 /* Validate a libmilter connection string ("unix:/p", "local:/p",
    "inet:PORT@HOST", "inet6:PORT@HOST"); 0 ok, -1 with reason. */
 int	 lm_conf_check_socket(const char *, char *err, size_t errsz);
+
+/* Validate a SigningKey value: "" or SELECTOR:/absolute/path. */
+int	 lm_conf_check_signkey(const char *, char *err, size_t errsz);
 
 /* Validate a SyslogFacility name (mail, daemon, user, local0..7). */
 int	 lm_conf_check_facility(const char *, char *err, size_t errsz);

@@ -207,6 +207,11 @@ lm_decide(const struct lm_facts *f, struct lm_plan *p)
 	}
 	if (p->verdict == LM_V_REJECT || p->verdict == LM_V_TEMPFAIL)
 		return;
+	if (f->too_big_to_sign) {
+		refuse(p, "552", "5.3.4", "too-big-to-sign", "Message too large "
+		    "to be signed for list %s", f->list->addr);
+		return;
+	}
 	if (!f->null_sender && !f->list->cfg->bounce_none &&
 	    f->list->bounce[0] != '\0')
 		lm_strlcpy(p->envfrom, f->list->bounce, sizeof p->envfrom);

@@ -65,6 +65,7 @@ struct lm_facts {
 	const char *policy_domain;	/* where the record was found */
 	const char *policy_tag;		/* "p", "sp" or "np" */
 	int	 too_big_to_wrap;	/* body exceeded MaximumWrapSize */
+	int	 too_big_to_sign;	/* same, for a list that signs */
 	const struct lm_auth *auth;	/* inbound results, NULL if not run */
 };
 

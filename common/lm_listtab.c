@@ -57,6 +57,7 @@ enum lt_key {
 	LT_K_ENFORCE,
 	LT_K_QUARANTINE,
 	LT_K_TEMPERROR,
+	LT_K_SIGN,
 	LT_NKEYS
 };
 
@@ -90,6 +91,10 @@ static const struct lm_listkey lt_keys[] = {
 	[LT_K_TEMPERROR] = { "temperror", "tempfail|accept", "tempfail",
 	    "With enforce=yes, a DMARC evaluation that failed temporarily "
 	    "(DNS): tempfail with 451, or accept and mitigate as usual." },
+	[LT_K_SIGN] = { "sign", "SELECTOR:PATH|none", "the SigningKey setting",
+	    "DKIM-sign the list's copies with d=<list domain>, selector "
+	    "SELECTOR and the PEM private key at PATH (RSA or Ed25519); none "
+	    "does not sign even when SigningKey is set." },
 	[LT_NKEYS] = { NULL, NULL, NULL, NULL }
 };
 
@@ -326,6 +331,33 @@ lt_setname(struct lt_ctx *x, struct lm_list *e, const char *v, size_t n)
 	return 0;
 }
 
+/* sign=SELECTOR:PATH (selector: DNS label characters; PATH absolute), or
+   sign=none (stored as an empty selector). */
+static int
+lt_setsign(struct lt_ctx *x, struct lm_list *e, const char *v, size_t n)
+{
+	const char *colon = memchr(v, ':', n);
+	size_t i, sl;
+
+	if (lm_strcaseeq(v, n, "none", 4)) {
+		e->sign_selector = lm_strndup("", 0);
+		return e->sign_selector != NULL ? 0 : lt_err(x, "out of memory");
+	}
+	if (colon == NULL || colon == v || (sl = (size_t)(colon - v)) > 63 ||
+	    colon[1] != '/')
+		return lt_badval(x, LT_K_SIGN, v, n);
+	for (i = 0; i < sl; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' &&
+		    v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') ||
+		    v[i] == '-' || v[i] == '_' || v[i] == '.'))
+			return lt_badval(x, LT_K_SIGN, v, n);
+	e->sign_selector = lm_strndup(v, sl);
+	e->sign_key = lm_strndup(colon + 1, n - sl - 1);
+	if (e->sign_selector == NULL || e->sign_key == NULL)
+		return lt_err(x, "out of memory");
+	return 0;
+}
+
 static int
 lt_setbounce(struct lt_ctx *x, struct lm_list *e, const char *v, size_t n)
 {
@@ -382,6 +414,8 @@ lt_set(struct lt_ctx *x, struct lm_list *e, int k, const lm_buf *v)
 		return lt_setname(x, e, lm_buf_cstr(v), v->len);
 	case LT_K_BOUNCE:
 		return lt_setbounce(x, e, lm_buf_cstr(v), v->len);
+	case LT_K_SIGN:
+		return lt_setsign(x, e, lm_buf_cstr(v), v->len);
 	default:
 		return lt_setenum(x, e, k, lm_buf_cstr(v), v->len);
 	}
@@ -533,6 +567,8 @@ lt_clear(struct lm_list *e)
 	free(e->domain);
 	free(e->name);
 	free(e->bounce);
+	free(e->sign_selector);
+	free(e->sign_key);
 	memset(e, 0, sizeof *e);
 }
 

@@ -18,7 +18,8 @@
  * (default policy), reply=author|list (default author), bounce=ADDRESS|
  * none (default owner-LOCAL@DOMAIN), enforce=yes|no (default yes),
  * quarantine=reject|mark (default reject), temperror=tempfail|accept
- * (default tempfail).  Each key is declared once in the option
+ * (default tempfail), sign=SELECTOR:PATH|none (DKIM-sign the list copy
+ * with d=<list domain>; default: the SigningKey configuration key).  Each key is declared once in the option
  * table in lm_listtab.c, which also carries its documentation string
  * (lm_listtab_keys() exposes it for the documentation test).
  *
@@ -48,6 +49,8 @@ struct lm_list {
 	int	 no_enforce;	/* enforce=no */
 	int	 quarantine_mark;	/* quarantine=mark */
 	int	 temperror_accept;	/* temperror=accept */
+	char	*sign_selector;	/* sign=SELECTOR:PATH, NULL if unset */
+	char	*sign_key;	/* PATH of the PEM private key */
 	int	 line;		/* line in the table file */
 };
 

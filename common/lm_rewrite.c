@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lm_addr.h"
 #include "lm_auth.h"
@@ -61,6 +62,13 @@ edit(struct lm_edits *e, enum lm_edit_op op, const char *name, int idx,
 	}
 	e->n++;
 	return 0;
+}
+
+int
+lm_edits_add(struct lm_edits *e, enum lm_edit_op op, const char *name,
+    int idx, const char *value)
+{
+	return edit(e, op, name, idx, value);
 }
 
 /* Delete fields 2..n of `name` (highest first), set field 1 to value,
@@ -535,5 +543,79 @@ lm_rewrite(const struct lm_rewrite_in *in, struct lm_edits *e, char *err,
 		    lm_verdict_name(in->plan->verdict));
 		lm_edits_free(e);
 	}
+	return r;
+}
+
+/* The field list as (name, value) pointers into msg and edits. */
+struct hview {
+	const char *name;
+	const char *value;
+	size_t	 vlen;
+};
+
+static size_t
+nth_field(const struct hview *h, size_t n, const char *name, int idx)
+{
+	size_t j;
+	int occ = 0;
+
+	for (j = 0; j < n; j++)
+		if (strcasecmp(h[j].name, name) == 0 && ++occ == (idx < 1 ? 1 :
+		    idx))
+			return j;
+	return n;
+}
+
+static void
+apply_one(struct hview *h, size_t *n, const struct lm_edit *d)
+{
+	size_t j;
+
+	if (d->op == LM_E_INS) {
+		j = d->idx > 0 && (size_t)d->idx < *n ? (size_t)d->idx :
+		    d->idx <= 0 ? 0 : *n;
+		memmove(h + j + 1, h + j, (*n - j) * sizeof *h);
+	} else if (d->op == LM_E_ADD ||
+	    (j = nth_field(h, *n, d->name, d->idx)) == *n) {
+		if (d->op == LM_E_CHG && d->value[0] == '\0')
+			return;		/* deleting a missing field */
+		j = *n;
+	} else if (d->value[0] == '\0') {
+		memmove(h + j, h + j + 1, (*n - j - 1) * sizeof *h);
+		(*n)--;
+		return;
+	} else {
+		h[j].value = d->value;
+		h[j].vlen = strlen(d->value);
+		return;
+	}
+	h[j].name = d->name;
+	h[j].value = d->value;
+	h[j].vlen = strlen(d->value);
+	(*n)++;
+}
+
+int
+lm_edits_apply(const struct lm_msg *m, const struct lm_edits *e,
+    struct lm_msg *out)
+{
+	struct hview *h = calloc(m->nh + e->n + 1, sizeof *h);
+	size_t n = 0, i;
+	int r = 0;
+
+	if (h == NULL)
+		return -1;
+	for (i = 0; i < m->nh; i++) {
+		h[n].name = m->h[i].name;
+		h[n].value = m->h[i].value;
+		h[n++].vlen = m->h[i].vlen;
+	}
+	for (i = 0; i < e->n; i++)
+		apply_one(h, &n, &e->v[i]);
+	for (i = 0; i < n && r == 0; i++)
+		r = lm_msg_addhdr(out, h[i].name, h[i].value, h[i].vlen);
+	if (r == 0 && out->hdr_overflow)
+		r = -1;
+	free(h);
 	return r;
 }

@@ -71,12 +71,22 @@ struct lm_rewrite_in {
 };
 
 void	 lm_edits_init(struct lm_edits *);
+/* Append one edit (the strings are copied); 0 or -1. */
+int	 lm_edits_add(struct lm_edits *, enum lm_edit_op, const char *name,
+	    int idx, const char *value);
 void	 lm_edits_free(struct lm_edits *);
 
 /* Build the edits for a PASS, MUNGE or WRAP plan.  0, or -1 with a
    reason (ENOMEM, size limit) in err. */
 int	 lm_rewrite(const struct lm_rewrite_in *, struct lm_edits *,
 	    char *err, size_t errsz);
+
+/* The header section as the MTA will have it after the edits (Postfix
+   cleanup semantics: CHG idx = nth field of that name, "" deletes, a
+   missing field is appended; ADD appends; INS idx 0 = top).  out must be
+   initialised with lm_msg_init(); 0, or -1 on ENOMEM / over its limit. */
+int	 lm_edits_apply(const struct lm_msg *, const struct lm_edits *,
+	    struct lm_msg *out);
 
 /* 1 if a trace header value names the list address (case-insensitive). */
 int	 lm_trace_matches(const char *value, size_t len, const char *list);

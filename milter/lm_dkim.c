@@ -72,6 +72,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <strings.h>
 #include <sys/time.h>
 
@@ -377,6 +379,8 @@ set_options(DKIM_LIB *lib, char *err, size_t errsz)
 	return 0;
 }
 
+static int sign_options(DKIM_LIB *);
+
 struct lm_dkim *
 lm_dkim_new(struct lm_dns *dns, char *err, size_t errsz)
 {
@@ -392,7 +396,7 @@ lm_dkim_new(struct lm_dns *dns, char *err, size_t errsz)
 	}
 	set_dns_hooks(k);
 	k->dns = lm_dns_ref(dns);
-	if (set_options(k->lib, err, errsz) != 0 ||
+	if (set_options(k->lib, err, errsz) != 0 || sign_options(k->lib) != 0 ||
 	    dkim_set_prescreen(k->lib, prescreen) != DKIM_STAT_OK ||
 	    dkim_set_key_lookup(k->lib, key_gate) != DKIM_STAT_OK) {
 		if (err[0] == '\0')
@@ -701,4 +705,175 @@ lm_dkim_name(enum lm_dkim_res r)
 	    "policy", "temperror", "permerror" };
 
 	return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "?";
+}
+
+/* ---- signing -------------------------------------------------------------- */
+
+static const char *const lm_sign_hdrs[] = { "from", "reply-to", "subject",
+	"date", "to", "cc", "message-id", "in-reply-to", "references",
+	"mime-version", "content-type", "content-transfer-encoding",
+	"list-id", "list-post", "list-help", "list-subscribe",
+	"list-unsubscribe", "list-archive", "list-owner", "x-loop",
+	"x-original-from", NULL };
+static const char *const lm_oversign_hdrs[] = { "from", "reply-to",
+	"subject", "to", "cc", NULL };
+
+/* Is the DER of a PKCS#8 key (base64 in the PEM) an Ed25519 key?  Its
+   algorithm OID 1.3.101.112 is the byte string 06 03 2b 65 70. */
+static int
+pem_is_ed25519(const char *pem)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"
+	    "rstuvwxyz0123456789+/";
+	unsigned char der[64];
+	const char *p = strstr(pem, "-----BEGIN PRIVATE KEY-----");
+	size_t n = 0, i;
+	unsigned acc = 0;
+	int bits = 0;
+
+	if (p == NULL)
+		return 0;
+	for (p = strchr(p, '\n'); p != NULL && *p != '\0' && *p != '-' &&
+	    n < sizeof der; p++) {
+		const char *c = strchr(b64, *p);
+
+		if (*p == '\n' || *p == '\r' || c == NULL || *p == '\0')
+			continue;
+		acc = acc << 6 | (unsigned)(c - b64);
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			der[n++] = (unsigned char)(acc >> bits);
+		}
+	}
+	for (i = 0; i + 5 <= n; i++)
+		if (memcmp(der + i, "\x06\x03\x2b\x65\x70", 5) == 0)
+			return 1;
+	return 0;
+}
+
+int
+lm_dkim_key_load(const char *selector, const char *path,
+    struct lm_dkim_key *k, char *err, size_t errsz)
+{
+	struct stat st;
+	char *buf;
+	FILE *fp;
+	size_t n;
+
+	memset(k, 0, sizeof *k);
+	lm_strlcpy(k->selector, selector, sizeof k->selector);
+	lm_strlcpy(k->path, path, sizeof k->path);
+	if ((fp = fopen(path, "r")) == NULL || fstat(fileno(fp), &st) != 0) {
+		snprintf(err, errsz, "signing key %s: %s", path,
+		    strerror(errno));
+		if (fp != NULL)
+			fclose(fp);
+		return -1;
+	}
+	if ((st.st_mode & 006) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > 65536) {
+		snprintf(err, errsz, "signing key %s: %s (mode %04o)", path,
+		    !S_ISREG(st.st_mode) || st.st_size > 65536 ? "not a key "
+		    "file" : "readable or writable by others; chmod o-rw",
+		    (unsigned)(st.st_mode & 07777));
+		fclose(fp);
+		return -1;
+	}
+	buf = calloc(1, (size_t)st.st_size + 1);
+	n = buf != NULL ? fread(buf, 1, (size_t)st.st_size, fp) : 0;
+	fclose(fp);
+	if (buf == NULL || strstr(buf, "PRIVATE KEY-----") == NULL) {
+		snprintf(err, errsz, "signing key %s: no PEM private key", path);
+		free(buf);
+		return -1;
+	}
+	k->pem = buf;
+	k->len = n;
+	k->ed25519 = pem_is_ed25519(buf);
+	return 0;
+}
+
+void
+lm_dkim_key_free(struct lm_dkim_key *k)
+{
+	free(k->pem);
+	k->pem = NULL;
+}
+
+static int
+sign_options(DKIM_LIB *lib)
+{
+	return dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_SIGNHDRS,
+	    (void *)lm_sign_hdrs, sizeof(char **)) != DKIM_STAT_OK ||
+	    dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_OVERSIGNHDRS,
+	    (void *)lm_oversign_hdrs, sizeof(char **)) != DKIM_STAT_OK ?
+	    -1 : 0;
+}
+
+/* The signature value without CRs, with our leading space. */
+static int
+sig_value(DKIM *d, lm_buf *out)
+{
+	u_char *val = NULL;
+	size_t vlen = 0, i;
+
+	if (dkim_getsighdr_d(d, strlen("DKIM-Signature: "), &val, &vlen) !=
+	    DKIM_STAT_OK || val == NULL)
+		return -1;
+	if (lm_buf_addc(out, ' ') != 0)
+		return -1;
+	for (i = 0; i < vlen; i++)
+		if (val[i] != '\r' && lm_buf_addc(out, val[i]) != 0)
+			return -1;
+	return 0;
+}
+
+static int
+sign_feed(DKIM *d, const struct lm_msg *hdrs, const char *body, size_t blen)
+{
+	lm_buf f;
+	size_t i;
+	int r = 0;
+
+	lm_buf_init(&f, LM_DKIM_MAXFIELD);
+	for (i = 0; i < hdrs->nh && r == 0; i++)
+		r = build_field(&f, hdrs->h[i].name, hdrs->h[i].value,
+		    hdrs->h[i].vlen) != 0 || dkim_header(d, (u_char *)f.s,
+		    f.len) != DKIM_STAT_OK;
+	lm_buf_free(&f);
+	if (r == 0 && dkim_eoh(d) != DKIM_STAT_OK)
+		r = -1;
+	if (r == 0 && blen > 0 && dkim_body(d, (u_char *)body, blen) !=
+	    DKIM_STAT_OK)
+		r = -1;
+	if (r == 0 && dkim_eom(d, NULL) != DKIM_STAT_OK)
+		r = -1;
+	return r;
+}
+
+int
+lm_dkim_sign(struct lm_dkim *k, const char *qid,
+    const struct lm_dkim_key *key, const char *domain,
+    const struct lm_msg *hdrs, const char *body, size_t blen, lm_buf *value,
+    char *err, size_t errsz)
+{
+	DKIM_STAT st;
+	DKIM *d;
+	int r;
+
+	d = dkim_sign(k->lib, (const u_char *)qid, NULL,
+	    (dkim_sigkey_t)key->pem, (const u_char *)key->selector,
+	    (const u_char *)domain, DKIM_CANON_RELAXED, DKIM_CANON_RELAXED,
+	    key->ed25519 ? DKIM_SIGN_ED25519SHA256 : DKIM_SIGN_RSASHA256, -1,
+	    &st);
+	if (d == NULL)
+		return snprintf(err, errsz, "dkim_sign: %s",
+		    dkim_getresultstr(st)), -1;
+	r = sign_feed(d, hdrs, body, blen) != 0 || sig_value(d, value) != 0;
+	if (r != 0)
+		snprintf(err, errsz, "DKIM signing with %s failed: %s",
+		    key->path, dkim_geterror(d) != NULL ? dkim_geterror(d) :
+		    "libopendkim error");
+	dkim_free(d);
+	return r != 0 ? -1 : 0;
 }

@@ -23,7 +23,9 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "lm_buf.h"
 #include "lm_dns.h"
+#include "lm_msg.h"
 
 enum lm_dkim_res {
 	LM_DKIM_PASS = 0,
@@ -69,5 +71,36 @@ int	 lm_dkim_eom(struct lm_dkim_ver *, struct lm_dkim_sig *sigs,
 void	 lm_dkim_ver_free(struct lm_dkim_ver *);
 
 const char *lm_dkim_name(enum lm_dkim_res);	/* "pass", "fail", ... */
+
+/*
+ * Signing (RFC 6376 5, RFC 8463): the list's final copy, rsa-sha256 or
+ * ed25519-sha256 by the key's type, relaxed/relaxed, no l=, d=<domain>.
+ * Signed fields: From, Reply-To, Subject, Date, To, Cc, Message-ID,
+ * In-Reply-To, References, MIME-Version, Content-Type,
+ * Content-Transfer-Encoding, List-*, X-Loop, X-Original-From; From,
+ * Reply-To, Subject, To and Cc are oversigned (RFC 6376 8.15) so no
+ * later hop can add a second one unnoticed.
+ */
+struct lm_dkim_key {
+	char	 selector[64];
+	char	 path[1024];
+	char	*pem;		/* the key file's text */
+	size_t	 len;
+	int	 ed25519;	/* else RSA */
+};
+
+/* Read a PEM private key, refusing files that others can read or write
+   (mode & 006) and files that hold no RSA or Ed25519 key. */
+int	 lm_dkim_key_load(const char *selector, const char *path,
+	    struct lm_dkim_key *, char *err, size_t errsz);
+void	 lm_dkim_key_free(struct lm_dkim_key *);
+
+/* The DKIM-Signature value (leading space, "\n\t" folds) over the header
+   fields in `hdrs` (in order, as the MTA will deliver them) and the CRLF
+   body.  0, or -1 with a reason. */
+int	 lm_dkim_sign(struct lm_dkim *, const char *qid,
+	    const struct lm_dkim_key *, const char *domain,
+	    const struct lm_msg *hdrs, const char *body, size_t blen,
+	    lm_buf *value, char *err, size_t errsz);
 
 #endif

@@ -47,6 +47,7 @@ struct lm_conn {
 	struct lm_auth	 auth;
 	int		 auth_on;
 	char		 trusted[256];	/* authserv-id whose dmarc=pass we took */
+	const struct lm_dkim_key *key;	/* the list signs its copies */
 	struct lm_listref list;
 	struct lm_msg	 msg;
 	struct lm_addrlist from;
@@ -66,6 +67,7 @@ msg_end(struct lm_conn *c)
 	lm_inbound_reset(&c->inb);
 	c->auth_on = 0;
 	c->trusted[0] = '\0';
+	c->key = NULL;
 	c->mailfrom[0] = '\0';
 	lm_snap_release(c->snap);
 	c->snap = NULL;
@@ -517,7 +519,8 @@ lm_eoh(SMFICTX *ctx)
 	c->decided = 1;
 	if (c->plan.verdict == LM_V_REJECT || c->plan.verdict == LM_V_TEMPFAIL)
 		return refuse(ctx, c);
-	c->msg.keep_body = c->list.cfg->action == LM_ACT_WRAP;
+	c->key = lm_snap_key(c->snap, c->list.cfg);
+	c->msg.keep_body = c->list.cfg->action == LM_ACT_WRAP || c->key != NULL;
 	start_inbound(c);
 	return SMFIS_CONTINUE;
 }
@@ -598,6 +601,34 @@ make_nonce(char *out, size_t sz)
 
 static sfsistat eom(SMFICTX *, struct lm_conn *, lm_buf *);
 
+/* DKIM-sign the copy the members get: our edits applied to the header
+   fields we saw, and the body we kept (or the wrap body). */
+static int
+sign(struct lm_conn *c, struct lm_edits *e, char *err, size_t errsz)
+{
+	const lm_buf *body = e->replace_body ? &e->body : &c->msg.body;
+	struct lm_msg fin;
+	lm_buf sig;
+	int r;
+
+	lm_msg_init(&fin, 4 * c->msg.max_hbytes + 65536, 0);
+	lm_buf_init(&sig, 8192);
+	r = lm_edits_apply(&c->msg, e, &fin);
+	if (r != 0)
+		snprintf(err, errsz, "cannot assemble the signed copy");
+	if (r == 0)
+		r = lm_dkim_sign(c->snap->dkim, c->qid, c->key, c->list.domain,
+		    &fin, lm_buf_cstr(body), body->len, &sig, err, errsz);
+	if (r == 0 && lm_edits_add(e, LM_E_INS, "DKIM-Signature", 0,
+	    lm_buf_cstr(&sig)) != 0) {
+		snprintf(err, errsz, "out of memory");
+		r = -1;
+	}
+	lm_buf_free(&sig);
+	lm_msg_reset(&fin);
+	return r;
+}
+
 static sfsistat
 lm_eom(SMFICTX *ctx)
 {
@@ -637,6 +668,7 @@ eom(SMFICTX *ctx, struct lm_conn *c, lm_buf *ar)
 		return lm_fail(ctx, c, 0, "end of message before headers");
 	finish_inbound(c);
 	c->facts.too_big_to_wrap = c->msg.body_overflow;
+	c->facts.too_big_to_sign = c->msg.body_overflow && c->key != NULL;
 	lm_decide(&c->facts, &c->plan);
 	if (c->plan.verdict == LM_V_REJECT || c->plan.verdict == LM_V_TEMPFAIL)
 		return refuse(ctx, c);
@@ -657,6 +689,10 @@ eom(SMFICTX *ctx, struct lm_conn *c, lm_buf *ar)
 	lm_edits_init(&e);
 	if (lm_rewrite(&in, &e, err, sizeof err) != 0)
 		return lm_fail(ctx, c, 0, err);
+	if (c->key != NULL && sign(c, &e, err, sizeof err) != 0) {
+		lm_edits_free(&e);
+		return lm_fail(ctx, c, 0, err);
+	}
 	if (apply(ctx, c, &e, &what) != 0) {
 		lm_edits_free(&e);
 		return lm_fail(ctx, c, 1, what);

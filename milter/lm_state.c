@@ -101,6 +101,83 @@ load_lists(struct lm_snap *s, char *err, size_t errsz)
 	return r;
 }
 
+static struct lm_dkim_key *
+find_key(struct lm_snap *s, const char *sel, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < s->nkeys; i++)
+		if (strcmp(s->keys[i].selector, sel) == 0 &&
+		    strcmp(s->keys[i].path, path) == 0)
+			return &s->keys[i];
+	return NULL;
+}
+
+/* Load one key unless already loaded; where: "FILE:LINE" for errors. */
+static int
+add_key(struct lm_snap *s, const char *sel, const char *path,
+    const char *where, char *err, size_t errsz)
+{
+	struct lm_dkim_key *k;
+	char why[512];
+
+	if (find_key(s, sel, path) != NULL)
+		return 0;
+	k = realloc(s->keys, (s->nkeys + 1) * sizeof *k);
+	if (k == NULL)
+		return snprintf(err, errsz, "out of memory"), -1;
+	s->keys = k;
+	if (lm_dkim_key_load(sel, path, &s->keys[s->nkeys], why,
+	    sizeof why) != 0)
+		return snprintf(err, errsz, "%s: %s", where, why), -1;
+	s->nkeys++;
+	return 0;
+}
+
+static int
+load_keys(struct lm_snap *s, const char *file, char *err, size_t errsz)
+{
+	const char *sk = s->conf.signing_key, *colon = strchr(sk, ':');
+	char sel[64], where[1100];
+	size_t i;
+
+	if (colon != NULL && (size_t)(colon - sk) < sizeof sel) {
+		memcpy(sel, sk, (size_t)(colon - sk));
+		sel[colon - sk] = '\0';
+		snprintf(where, sizeof where, "%s: SigningKey", file);
+		if (add_key(s, sel, colon + 1, where, err, errsz) != 0)
+			return -1;
+	}
+	for (i = 0; i < s->lists->n; i++) {
+		const struct lm_list *l = &s->lists->v[i];
+
+		if (l->sign_key == NULL)
+			continue;
+		snprintf(where, sizeof where, "%s:%d: sign", s->conf.listtable,
+		    l->line);
+		if (add_key(s, l->sign_selector, l->sign_key, where, err,
+		    errsz) != 0)
+			return -1;
+	}
+	if (colon != NULL && (size_t)(colon - sk) < sizeof sel)
+		s->defkey = find_key(s, sel, colon + 1);
+	return 0;
+}
+
+const struct lm_dkim_key *
+lm_snap_key(const struct lm_snap *s, const struct lm_list *l)
+{
+	size_t i;
+
+	if (l->sign_selector == NULL)
+		return s->defkey;
+	for (i = 0; l->sign_key != NULL && i < s->nkeys; i++)
+		if (strcmp(s->keys[i].selector, l->sign_selector) == 0 &&
+		    strcmp(s->keys[i].path, l->sign_key) == 0)
+			return &s->keys[i];
+	return NULL;			/* sign=none */
+}
+
 static void
 set_authservid(struct lm_snap *s)
 {
@@ -123,7 +200,8 @@ lm_snap_load(const char *file, int with_dns, struct lm_dns *reuse,
 	pthread_mutex_init(&s->mu, NULL);
 	s->refs = 1;
 	if (load_conf(s, file, err, errsz) != 0 ||
-	    load_lists(s, err, errsz) != 0)
+	    load_lists(s, err, errsz) != 0 ||
+	    load_keys(s, file, err, errsz) != 0)
 		goto fail;
 	set_authservid(s);
 	if (with_dns && lm_snap_resolvers(s, reuse, err, errsz) != 0)
@@ -165,6 +243,9 @@ lm_snap_release(struct lm_snap *s)
 	if (s->spf != NULL)
 		lm_spf_free(s->spf);
 	lm_dns_unref(s->dns);
+	while (s->nkeys > 0)
+		lm_dkim_key_free(&s->keys[--s->nkeys]);
+	free(s->keys);
 	lm_listtab_free(s->lists);
 	lm_conf_free(&s->conf);
 	pthread_mutex_destroy(&s->mu);

@@ -33,6 +33,9 @@ struct lm_snap {
 	struct lm_spf	*spf;		/* over dns */
 	struct lm_dkim	*dkim;		/* over dns */
 	char		 authservid[256];
+	struct lm_dkim_key *keys;	/* signing keys, loaded at (re)load */
+	size_t		 nkeys;
+	const struct lm_dkim_key *defkey;	/* SigningKey, or NULL */
 	unsigned	 generation;
 };
 
@@ -49,6 +52,9 @@ struct lm_daemon {
 struct lm_snap *lm_snap_load(const char *conffile, int with_dns,
 	    struct lm_dns *reuse, char *err, size_t errsz);
 void	 lm_snap_release(struct lm_snap *);
+/* The signing key of a list (sign=, else SigningKey), or NULL. */
+const struct lm_dkim_key *lm_snap_key(const struct lm_snap *,
+	    const struct lm_list *);
 /* Build the resolver (or share `reuse` when the DNS settings are the
    same) and the SPF and DKIM contexts over it.  0, or -1 with reason. */
 int	 lm_snap_resolvers(struct lm_snap *, struct lm_dns *reuse, char *err,

@@ -13,7 +13,7 @@
 #include "lmtest.h"
 
 #define KNOWN	"(known: name, action, mitigate, reply, bounce, enforce, "\
-	"quarantine, temperror)"
+	"quarantine, temperror, sign)"
 
 /* ---------------------------------------------------------------- */
 
@@ -557,15 +557,15 @@ test_keys(void)
 {
 	static const char *const want[] = {
 		"name", "action", "mitigate", "reply", "bounce", "enforce",
-		"quarantine", "temperror"
+		"quarantine", "temperror", "sign"
 	};
 	const struct lm_listkey *k = lm_listtab_keys();
 	size_t i;
 
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < 9; i++)
 		CHECK(key_ok(&k[i], want[i]), "option %zu is not %s", i,
 		    want[i]);
-	CHECK(k[8].name == NULL, "option table not terminated after 8");
+	CHECK(k[9].name == NULL, "option table not terminated after 9");
 	CHECK(strcmp(k[1].values, "munge|wrap|reject|none") == 0 &&
 	    strcmp(k[1].def, "munge") == 0, "action values and default");
 	CHECK(strcmp(lm_action_name(LM_ACT_MUNGE), "munge") == 0 &&
@@ -598,6 +598,19 @@ test_auth_options(void)
 	    !ref.cfg->quarantine_mark && !ref.cfg->temperror_accept,
 	    "auth option defaults");
 	lm_listtab_free(tab);
+	t = "s@x.org sign=lm2026:/etc/listmilter/keys/x.pem\nn@x.org sign=none\n";
+	CHECK(lm_listtab_parse(t, strlen(t), "lists", &tab, err, sizeof err)
+	    == 0 && lm_listtab_match(tab, "s", "x.org", &ref) &&
+	    strcmp(ref.cfg->sign_selector, "lm2026") == 0 &&
+	    strcmp(ref.cfg->sign_key, "/etc/listmilter/keys/x.pem") == 0 &&
+	    lm_listtab_match(tab, "n", "x.org", &ref) &&
+	    strcmp(ref.cfg->sign_selector, "") == 0 && ref.cfg->sign_key == NULL,
+	    "sign= parsed: %s", err);
+	lm_listtab_free(tab);
+	t = "s@x.org sign=lm2026:relative.pem\n";
+	CHECK(lm_listtab_parse(t, strlen(t), "lists", &tab, err, sizeof err)
+	    != 0 && strstr(err, "for sign (expected SELECTOR:PATH|none)") !=
+	    NULL, "sign= needs an absolute path: %s", err);
 	t = "a@x.org enforce=maybe\n";
 	CHECK(lm_listtab_parse(t, strlen(t), "lists", &tab, err, sizeof err)
 	    != 0 && strcmp(err, "lists:1: bad value \"maybe\" for enforce "

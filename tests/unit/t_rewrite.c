@@ -13,56 +13,11 @@
 #include "lm_rewrite.h"
 #include "lmtest.h"
 
-/* Postfix semantics: CHG idx = nth field of that name, "" deletes, beyond
-   the count appends; ADD appends; INS idx 0 = top. */
 static void
 apply(const struct lm_msg *in, const struct lm_edits *e, struct lm_msg *out)
 {
-	struct lm_hdr *h = calloc(in->nh + e->n + 1, sizeof *h);
-	size_t n = 0, i, j;
-
-	for (i = 0; i < in->nh; i++)
-		h[n++] = in->h[i];
-	for (i = 0; i < e->n; i++) {
-		const struct lm_edit *d = &e->v[i];
-		int occ = 0;
-
-		if (d->op == LM_E_ADD) {
-			h[n].name = d->name;
-			h[n].value = d->value;
-			h[n++].vlen = strlen(d->value);
-			continue;
-		}
-		if (d->op == LM_E_INS) {
-			j = (size_t)d->idx < n ? (size_t)d->idx : n;
-			memmove(h + j + 1, h + j, (n - j) * sizeof *h);
-			h[j].name = d->name;
-			h[j].value = d->value;
-			h[j].vlen = strlen(d->value);
-			n++;
-			continue;
-		}
-		for (j = 0; j < n; j++)
-			if (strcasecmp(h[j].name, d->name) == 0 && ++occ == d->idx)
-				break;
-		if (j == n) {
-			if (d->value[0] != '\0') {
-				h[n].name = d->name;
-				h[n].value = d->value;
-				h[n++].vlen = strlen(d->value);
-			}
-		} else if (d->value[0] == '\0') {
-			memmove(h + j, h + j + 1, (n - j - 1) * sizeof *h);
-			n--;
-		} else {
-			h[j].value = d->value;
-			h[j].vlen = strlen(d->value);
-		}
-	}
 	lm_msg_init(out, 1 << 24, 0);
-	for (i = 0; i < n; i++)
-		lm_msg_addhdr(out, h[i].name, h[i].value, h[i].vlen);
-	free(h);
+	(void)lm_edits_apply(in, e, out);
 }
 
 static const char *
@@ -138,7 +93,6 @@ teardown(struct fixture *x)
 	lm_msg_reset(&x->out);
 	lm_msg_reset(&x->msg);
 	lm_addrlist_free(&x->from);
-	free(x->out.h);
 }
 
 /* The From of the result: exactly one mailbox, the list, with name. */
