@@ -54,6 +54,8 @@ WRAP = "wrap@lists.example.test"
 REJ = "rej@lists.example.test"
 RL = "rl@lists.example.test"
 NEEDED = "needed@lists.example.test"
+SIGNED = "signed@lists.example.test"
+WSIGNED = "wsigned@lists.example.test"
 
 LIST_TABLE = """\
 # lists of the end-to-end tests
@@ -62,12 +64,14 @@ wrap@lists.example.test   action=wrap
 rej@lists.example.test    action=reject
 rl@lists.example.test     reply=list
 needed@lists.example.test mitigate=needed
+signed@lists.example.test sign=lm:%(key)s
+wsigned@lists.example.test action=wrap sign=lm:%(key)s
 """
 
 # virtual_alias_maps: every list to both members, owner-LIST to the owner
-ALIASES = dict([(a, MEMBERS) for a in (LIST, WRAP, REJ, RL, NEEDED)]
-               + [("owner-" + a, [OWNER])
-                  for a in (LIST, WRAP, REJ, RL, NEEDED)])
+_ALL = (LIST, WRAP, REJ, RL, NEEDED, SIGNED, WSIGNED)
+ALIASES = dict([(a, MEMBERS) for a in _ALL]
+               + [("owner-" + a, [OWNER]) for a in _ALL])
 
 ANNE = "anne@example.org"                   # p=reject
 QUINN = "quinn@quarantine.example"          # p=quarantine
@@ -96,6 +100,15 @@ def _dkim_key():
 
 
 DKIM_KEY = _dkim_key()
+LIST_KEY_DIR = tempfile.mkdtemp(prefix="lm-e2e-lkey-")
+LIST_KEY = os.path.join(LIST_KEY_DIR, "list.pem")
+with open(LIST_KEY, "wb") as _f:
+    _f.write(_dkim_key()[0])
+os.chmod(LIST_KEY, 0o600)
+LIST_KEY_TXT = "v=DKIM1; k=rsa; p=" + base64.b64encode(subprocess.run(
+    ["openssl", "rsa", "-in", LIST_KEY, "-pubout", "-outform", "DER"],
+    check=True, capture_output=True).stdout).decode()
+LIST_TABLE = LIST_TABLE % {"key": LIST_KEY}
 DNS = [
     ("_dmarc.example.org", "TXT", "v=DMARC1; p=reject"),
     ("example.org", "TXT", SPF),
@@ -791,6 +804,44 @@ def forged_authres_does_not_survive():
                 xclient=xclient(FORGER_IP))
     refused(r, 550, "5.7.1", "forged A-R from a forger's address")
     nothing_delivered(before, "forged A-R")
+
+
+def list_dnsfunc(name, timeout=5):
+    """The list domain's public key, for dkimpy (not libopendkim)."""
+    if name.decode().rstrip(".") == "lm._domainkey.lists.example.test":
+        return LIST_KEY_TXT.encode()
+    return b""
+
+
+def list_signature_verifies(raw, what):
+    import dkim
+    crlf = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    sigs = [l for l in crlf.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+            if l.lower().startswith(b"dkim-signature:")]
+    eq(len(sigs), 1, "%s: one DKIM-Signature" % what)
+    contains(sigs[0].decode(), "d=lists.example.test", "%s: d=" % what)
+    eq(dkim.verify(crlf, dnsfunc=list_dnsfunc), True,
+       "%s: dkimpy verifies the delivered copy" % what)
+
+
+@e2e
+def signed_list_copies_verify():
+    # munged (p=reject author), wrapped, and untouched (p=none author)
+    for author, hdr, lst, kind in (
+            (ANNE, "Anne Author <%s>" % ANNE, SIGNED, "munged"),
+            (ANNE, "Anne Author <%s>" % ANNE, WSIGNED, "wrapped"),
+            (NINA, "Nina None <%s>" % NINA, SIGNED, "untouched")):
+        r = PF.send(author, [lst], message(hdr, lst))
+        qid = accepted(r, "%s mail to a signing list" % kind)
+        for m, (msg, raw) in list_delivered(qid, lst).items():
+            list_signature_verifies(raw, "%s copy for %s" % (kind, m))
+            if kind == "munged":
+                munged(msg, "Anne Author", ANNE, lst, "signed")
+            elif kind == "wrapped":
+                contains(hv(msg, "Content-Type")[0], "multipart/mixed",
+                         "wrapped")
+            else:
+                eq(hv(msg, "From"), [hdr], "From untouched")
 
 
 @e2e
