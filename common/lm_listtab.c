@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lm_buf.h"
 #include "lm_listtab.h"
@@ -884,4 +885,31 @@ lm_action_name(enum lm_action a)
 		return "none";
 	}
 	return "?";
+}
+
+int
+lm_listtab_bounce(const struct lm_listtab *t, const char *local,
+    const char *domain, struct lm_listref *ref)
+{
+	char addr[LT_MAXADDR + 2];
+	size_t i;
+
+	if (t == NULL || local == NULL || domain == NULL ||
+	    snprintf(addr, sizeof addr, "%s@%s", local, domain) >=
+	    (int)sizeof addr)
+		return 0;
+	lm_lower(addr, sizeof addr);
+	for (i = 0; i < t->n; i++)
+		if (t->v[i].bounce != NULL && strcmp(t->v[i].bounce, addr) == 0)
+			break;
+	if (i < t->n && t->v[i].local != NULL)
+		return lm_listtab_match(t, t->v[i].local, t->v[i].domain, ref);
+	if (strncasecmp(local, "owner-", 6) != 0 ||
+	    !lm_listtab_match(t, local + 6, domain, ref))
+		return 0;
+	/* owner-X is X's bounce address only while X uses the default */
+	if (strcasecmp(ref->bounce, addr) == 0)
+		return 1;
+	memset(ref, 0, sizeof *ref);
+	return 0;
 }

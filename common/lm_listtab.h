@@ -87,6 +87,13 @@ void	 lm_listtab_free(struct lm_listtab *);
 int	 lm_listtab_match(const struct lm_listtab *, const char *local,
 	    const char *domain, struct lm_listref *ref);
 
+/* Is local@domain the bounce address of a list (its effective bounce=,
+   by default owner-LOCAL@DOMAIN)?  Returns 1 and fills *ref with that
+   list, 0 otherwise.  Explicit bounce= addresses are found by a linear
+   scan; the default form by stripping "owner-". */
+int	 lm_listtab_bounce(const struct lm_listtab *, const char *local,
+	    const char *domain, struct lm_listref *ref);
+
 /* The option table, NULL-name terminated. */
 const struct lm_listkey *lm_listtab_keys(void);
 

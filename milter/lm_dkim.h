@@ -73,8 +73,10 @@ void	 lm_dkim_ver_free(struct lm_dkim_ver *);
 const char *lm_dkim_name(enum lm_dkim_res);	/* "pass", "fail", ... */
 
 /*
- * Signing (RFC 6376 5, RFC 8463): the list's final copy, rsa-sha256 or
- * ed25519-sha256 by the key's type, relaxed/relaxed, no l=, d=<domain>.
+ * Signing (RFC 6376 5): the list's final copy, rsa-sha256, relaxed/relaxed,
+ * no l=, d=<domain>.  Ed25519 keys (RFC 8463) are refused at load: Debian's
+ * libopendkim 2.11.0~beta2 leaks the loaded key on every ed25519-sha256
+ * signature (verification of ed25519 signatures is unaffected).
  * Signed fields: From, Reply-To, Subject, Date, To, Cc, Message-ID,
  * In-Reply-To, References, MIME-Version, Content-Type,
  * Content-Transfer-Encoding, List-*, X-Loop, X-Original-From; From,
@@ -90,7 +92,7 @@ struct lm_dkim_key {
 };
 
 /* Read a PEM private key, refusing files that others can read or write
-   (mode & 006) and files that hold no RSA or Ed25519 key. */
+   (mode & 006), files that hold no private key, and Ed25519 keys. */
 int	 lm_dkim_key_load(const char *selector, const char *path,
 	    struct lm_dkim_key *, char *err, size_t errsz);
 void	 lm_dkim_key_free(struct lm_dkim_key *);

@@ -2,10 +2,11 @@
 
 listmilter signs the final copy (after its own rewrite) with d=<list
 domain>; the copies are verified with python3-dkim (dkimpy, not
-libopendkim) against keys generated here: RSA-2048 and Ed25519, for
-munged, wrapped and untouched list mail, with the global SigningKey and
-a per-list sign=.  Key files readable by others are refused (listmilter
--n fails with the file and line).
+libopendkim) against RSA-2048 keys generated here, for munged, wrapped
+and untouched list mail, with the global SigningKey and a per-list
+sign=.  Key files readable by others, and Ed25519 keys (libopendkim leaks
+on every ed25519 signature), are refused (listmilter -n fails with the
+file and line).
 """
 
 import base64
@@ -43,7 +44,8 @@ def keypair(name, ed25519=False):
 
 
 RSA, RSA_TXT = keypair("rsa")
-ED, ED_TXT = keypair("ed", ed25519=True)
+ED, ED_TXT = keypair("rsa2")         # a second RSA key, selector "ed"
+ED25519, _ = keypair("ed25519", ed25519=True)
 PUBKEYS = {"rsa._domainkey.lists.example.test": RSA_TXT,
            "ed._domainkey.lists.example.test": ED_TXT}
 LISTS = """\
@@ -110,12 +112,12 @@ def munged_copy_signed_rsa():
 
 
 @test
-def wrapped_copy_signed_ed25519():
+def wrapped_copy_signed_with_list_key():
     r = send("Anne <anne@example.org>", "wrap@lists.example.test",
              "anne@example.org")
     contains(r.header_values("Content-Type")[0], "multipart/mixed", "wrapped")
     t = verified(r, "wrapped")
-    eq((t["s"], t["a"]), ("ed", "ed25519-sha256"), "tags")
+    eq((t["s"], t["a"]), ("ed", "rsa-sha256"), "per-list key, not SigningKey")
 
 
 @test
@@ -150,6 +152,20 @@ def world_readable_key_refused():
     eq(st, 1, "listmilter -n refuses it")
     contains(err, "lists2:5: sign: signing key %s: readable or writable by "
              "others" % bad, "error names file, line and the problem")
+
+
+@test
+def ed25519_signing_key_refused():
+    lists = os.path.join(T, "lists3")
+    with open(lists, "w") as f:
+        f.write("x@lists.example.test sign=e:%s\n" % ED25519)
+    conf = os.path.join(T, "conf3")
+    with open(conf, "w") as f:
+        f.write("Socket unix:%s/x.sock\nListTable %s\n" % (T, lists))
+    st, err = LM.check_config(conf)
+    eq(st, 1, "refused")
+    contains(err, "lists3:1: sign: signing key %s: Ed25519 signing is "
+             "disabled" % ED25519, "reason")
 
 
 @test

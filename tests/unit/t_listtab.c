@@ -617,9 +617,41 @@ test_auth_options(void)
 	    "(expected yes|no)") == 0, "enforce value: %s", err);
 }
 
+static void
+test_bounce(void)
+{
+	const char *t = "dev@lists.x.org\ncustom@lists.x.org bounce=Bnc@x.org\n"
+	    "quiet@lists.x.org bounce=none\n@dom.x.org\n";
+	struct lm_listtab *tab = NULL;
+	struct lm_listref ref;
+	char err[256];
+
+	CHECK(lm_listtab_parse(t, strlen(t), "lists", &tab, err, sizeof err)
+	    == 0, "bounce table: %s", err);
+	if (tab == NULL)
+		return;
+	CHECK(lm_listtab_bounce(tab, "owner-dev", "lists.x.org", &ref) &&
+	    strcmp(ref.addr, "dev@lists.x.org") == 0, "default owner- form");
+	CHECK(lm_listtab_bounce(tab, "OWNER-Dev", "Lists.X.org", &ref),
+	    "case-insensitive");
+	CHECK(lm_listtab_bounce(tab, "bnc", "x.org", &ref) &&
+	    strcmp(ref.addr, "custom@lists.x.org") == 0, "explicit bounce=");
+	CHECK(!lm_listtab_bounce(tab, "owner-custom", "lists.x.org", &ref),
+	    "owner- of a list with its own bounce= is not its bounce address");
+	CHECK(!lm_listtab_bounce(tab, "owner-quiet", "lists.x.org", &ref),
+	    "bounce=none has no bounce address");
+	CHECK(lm_listtab_bounce(tab, "owner-any", "dom.x.org", &ref) &&
+	    strcmp(ref.addr, "any@dom.x.org") == 0, "domain form");
+	CHECK(!lm_listtab_bounce(tab, "dev", "lists.x.org", &ref) &&
+	    !lm_listtab_bounce(tab, "owner-nolist", "lists.x.org", &ref),
+	    "not bounce addresses");
+	lm_listtab_free(tab);
+}
+
 int
 main(void)
 {
+	test_bounce();
 	test_auth_options();
 	test_errors();
 	test_limits();
