@@ -32,7 +32,8 @@ int	 lm_buf_adds(lm_buf *, const char *);
 int	 lm_buf_addc(lm_buf *, int);
 int	 lm_buf_printf(lm_buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
-int	 lm_buf_vprintf(lm_buf *, const char *, va_list);
+int	 lm_buf_vprintf(lm_buf *, const char *, va_list)
+	    __attribute__((format(printf, 2, 0)));
 const char *lm_buf_cstr(const lm_buf *);	/* "" when empty */
 char	*lm_buf_steal(lm_buf *);		/* caller frees; buffer reset */
 void	 lm_buf_truncate(lm_buf *, size_t);

@@ -60,6 +60,9 @@ static const struct lm_confkey lm_keys[] = {
 	  O(max_header), NULL, "largest header section (bytes) accepted on list mail" },
 	{ "LogNonList", LM_CT_BOOL, "no", 0, 0, NULL, O(log_nonlist), NULL,
 	  "also log one line for every message that is not list mail" },
+	{ "LogBounces", LM_CT_BOOL, "yes", 0, 0, NULL, O(log_bounces), NULL,
+	  "log one line per recipient of each delivery status notification "
+	  "that reaches a list's bounce address" },
 	{ NULL, 0, NULL, 0, 0, NULL, 0, NULL, NULL }
 };
 

@@ -40,6 +40,7 @@ struct lm_config {
 	long	 max_wrap;	/* MaximumWrapSize, bytes */
 	long	 max_header;	/* MaximumHeaderSize, bytes */
 	int	 log_nonlist;	/* LogNonList */
+	int	 log_bounces;	/* LogBounces */
 };
 
 enum lm_ctype { LM_CT_STR, LM_CT_BOOL, LM_CT_INT, LM_CT_OCTAL, LM_CT_ENUM };

@@ -229,6 +229,28 @@ contains_addr(const struct lm_addrlist *l, const char *addr)
 	return 0;
 }
 
+/* Keep an unparseable field's unfolded value as X-Original-<name>, with
+   every control character (a bare CR, NUL, ...) made a space. */
+static int
+keep_raw(struct lm_edits *e, const char *oname, const lm_buf *raw)
+{
+	lm_buf v;
+	size_t i;
+	int r = 0;
+
+	lm_buf_init(&v, LM_VALUE_MAX + 1);
+	r = lm_buf_addc(&v, ' ');
+	for (i = 0; r == 0 && i < raw->len; i++) {
+		unsigned char c = (unsigned char)raw->s[i];
+
+		r = lm_buf_addc(&v, c < 0x20 || c == 0x7f ? ' ' : c);
+	}
+	if (r == 0)
+		r = edit(e, LM_E_ADD, oname, 0, lm_buf_cstr(&v));
+	lm_buf_free(&v);
+	return r;
+}
+
 /*
  * The value of field `name` with one mailbox added: what is there is kept
  * (unless it does not parse: then it moves to X-Original-<name>), the new
@@ -255,7 +277,7 @@ merge_value(struct lm_edits *e, const struct lm_msg *m, const char *name,
 		goto out;
 	if (!keep && st.raw.len > 0) {
 		snprintf(oname, sizeof oname, "X-Original-%s", name);
-		if (edit(e, LM_E_ADD, oname, 0, lm_buf_cstr(&st.raw)) != 0)
+		if (keep_raw(e, oname, &st.raw) != 0)
 			goto out;
 	}
 	r = 0;

@@ -782,8 +782,11 @@ lm_dkim_key_load(const char *selector, const char *path,
 	buf = calloc(1, (size_t)st.st_size + 1);
 	n = buf != NULL ? fread(buf, 1, (size_t)st.st_size, fp) : 0;
 	fclose(fp);
-	if (buf == NULL || strstr(buf, "PRIVATE KEY-----") == NULL) {
-		snprintf(err, errsz, "signing key %s: no PEM private key", path);
+	if (buf == NULL || strstr(buf, "PRIVATE KEY-----") == NULL ||
+	    strstr(buf, "ENCRYPTED PRIVATE KEY") != NULL ||
+	    strstr(buf, "Proc-Type: 4,ENCRYPTED") != NULL) {
+		snprintf(err, errsz, "signing key %s: no unencrypted PEM "
+		    "private key", path);
 		free(buf);
 		return -1;
 	}

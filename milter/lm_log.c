@@ -62,6 +62,9 @@ severity(int prio)
 	}
 }
 
+static void lm_vlog(int, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 lm_vlog(int prio, const char *fmt, va_list ap)
 {

@@ -17,6 +17,7 @@
 #include "lm_addr.h"
 #include "lm_buf.h"
 #include "lm_decide.h"
+#include "lm_dsn.h"
 #include "lm_inbound.h"
 #include "lm_log.h"
 #include "lm_milter.h"
@@ -48,6 +49,8 @@ struct lm_conn {
 	int		 auth_on;
 	char		 trusted[256];	/* authserv-id whose dmarc=pass we took */
 	const struct lm_dkim_key *key;	/* the list signs its copies */
+	int		 bounce;	/* a RCPT is a list's bounce address */
+	struct lm_listref bref;		/* ... of this list */
 	struct lm_listref list;
 	struct lm_msg	 msg;
 	struct lm_addrlist from;
@@ -68,6 +71,7 @@ msg_end(struct lm_conn *c)
 	c->auth_on = 0;
 	c->trusted[0] = '\0';
 	c->key = NULL;
+	c->bounce = 0;
 	c->mailfrom[0] = '\0';
 	lm_snap_release(c->snap);
 	c->snap = NULL;
@@ -246,6 +250,9 @@ lm_envrcpt(SMFICTX *ctx, char **argv)
 	if (argv[0] != NULL && lm_addr_envelope(argv[0], strlen(argv[0]),
 	    &local, &domain) == 0 && local != NULL)
 		match = lm_listtab_match(c->snap->lists, local, domain, &ref);
+	if (!match && !c->bounce && local != NULL &&
+	    lm_listtab_bounce(c->snap->lists, local, domain, &c->bref))
+		c->bounce = 1;
 	free(local);
 	free(domain);
 	if (!c->have_class) {
@@ -317,6 +324,10 @@ lm_data(SMFICTX *ctx)
 		return SMFIS_TEMPFAIL;
 	if (c->is_list || c->mixed)
 		return SMFIS_CONTINUE;
+	if (c->bounce && c->snap->conf.log_bounces) {
+		c->msg.keep_body = 1;	/* a DSN to read at EOM, not changed */
+		return SMFIS_CONTINUE;
+	}
 	if (c->snap->conf.log_nonlist) {
 		read_qid(ctx, c);
 		msg_info("%s: not list mail, accepted unchanged", c->qid);
@@ -507,8 +518,8 @@ lm_eoh(SMFICTX *ctx)
 
 	if (c == NULL || c->snap == NULL)
 		return SMFIS_TEMPFAIL;
-	if (c->mixed)
-		return SMFIS_CONTINUE;		/* refused at EOM */
+	if (c->mixed || !c->is_list)
+		return SMFIS_CONTINUE;		/* refused / a DSN, at EOM */
 	read_qid(ctx, c);
 	if (c->oom)
 		return lm_fail(ctx, c, 0, "out of memory collecting headers");
@@ -601,6 +612,50 @@ make_nonce(char *out, size_t sz)
 
 static sfsistat eom(SMFICTX *, struct lm_conn *, lm_buf *);
 
+static void
+log_dsn_rcpt(const struct lm_conn *c, const struct lm_dsn_rcpt *r)
+{
+	msg_info("%s: bounce list=%s to=%s rcpt=%s action=%s status=%s "
+	    "remote=%s diag=\"%s\"", c->qid, c->bref.addr, c->bref.bounce,
+	    r->final_rcpt[0] ? r->final_rcpt : "-",
+	    r->action[0] ? r->action : "-", r->status[0] ? r->status : "-",
+	    r->remote_mta[0] ? r->remote_mta : "-", r->diag);
+}
+
+/* Mail to a list's bounce address: one log line per recipient that a
+   delivery status notification reports (RFC 3464), message unchanged. */
+static void
+log_bounce(struct lm_conn *c)
+{
+	const struct lm_hdr *ct = lm_msg_get(&c->msg, "Content-Type", 0);
+	struct lm_dsn *d = calloc(1, sizeof *d);
+	size_t i;
+	int r;
+
+	if (d == NULL) {
+		msg_warn("%s: bounce list=%s not read: out of memory", c->qid,
+		    c->bref.addr);
+		return;
+	}
+	r = ct == NULL || c->msg.body_overflow ? 1 :
+	    lm_dsn_parse(ct->value, ct->vlen, lm_buf_cstr(&c->msg.body),
+	    c->msg.body.len, d);
+	if (r != 0)
+		msg_info("%s: bounce list=%s to=%s %s", c->qid, c->bref.addr,
+		    c->bref.bounce, c->msg.body_overflow ? "too large to read" :
+		    r > 0 ? "not a delivery status notification" :
+		    "malformed delivery status notification");
+	for (i = 0; r == 0 && i < d->n; i++)
+		if (strcmp(d->r[i].action, "delivered") != 0 &&
+		    strcmp(d->r[i].action, "relayed") != 0 &&
+		    strcmp(d->r[i].action, "expanded") != 0)
+			log_dsn_rcpt(c, &d->r[i]);
+	if (r == 0 && d->more > 0)
+		msg_info("%s: bounce list=%s %zu more recipients not logged",
+		    c->qid, c->bref.addr, d->more);
+	free(d);
+}
+
 /* DKIM-sign the copy the members get: our edits applied to the header
    fields we saw, and the body we kept (or the wrap body). */
 static int
@@ -653,6 +708,11 @@ eom(SMFICTX *ctx, struct lm_conn *c, lm_buf *ar)
 	const char *what = NULL;
 
 	read_qid(ctx, c);
+	if (!c->is_list && !c->mixed) {
+		log_bounce(c);
+		msg_end(c);
+		return SMFIS_ACCEPT;
+	}
 	if (c->mixed) {
 		memset(&c->plan, 0, sizeof c->plan);
 		c->plan.verdict = LM_V_REJECT;

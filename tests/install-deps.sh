@@ -3,7 +3,7 @@
 set -e
 export DEBIAN_FRONTEND=noninteractive
 PKGS="build-essential autoconf automake pkg-config libmilter-dev
-libunbound-dev libopendkim-dev libspf2-dev postfix swaks python3 python3-yaml
+libunbound-dev libopendkim-dev libspf2-dev libssl-dev postfix swaks python3 python3-yaml
 python3-dkim mandoc"
 missing=""
 for p in $PKGS; do

@@ -394,10 +394,14 @@ def domain_form_and_exclusions():
     r = send(rcpts=("anything@dom.example.test",))
     munged(r, "Anne Author", "anything@dom.example.test", "anything")
     eq(r.new_sender, "<owner-anything@dom.example.test>", "CHGFROM")
-    for rc in ("owner-anything@dom.example.test", "anything-request@dom.example.test",
+    for rc in ("anything-request@dom.example.test",
                "x-bounces@dom.example.test", "x-owner@dom.example.test"):
         r = send(rcpts=(rc,))
         eq(r.stage, "data", "%s is not a list" % rc)
+    # a list's bounce address is no list either, but is read (LogBounces)
+    r = send(rcpts=("owner-anything@dom.example.test",))
+    eq((r.verdict, r.stage, r.modifications), ("accept", "eom", []),
+       "bounce address: read to the end, passed on unchanged")
 
 
 @test
@@ -478,6 +482,47 @@ def reload_swaps_list_table_keeping_connections():
         munged(c, "Anne Author", "new@lists.example.test", "New")
     finally:
         mc.close()
+
+
+DSN = (
+    "From: MAILER-DAEMON@mx.members.example\r\n"
+    "To: owner-list@lists.example.test\r\n"
+    "Subject: Undelivered Mail Returned to Sender\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: multipart/report; report-type=delivery-status;\r\n"
+    "\tboundary=\"B1\"\r\n\r\n"
+    "--B1\r\nContent-Type: text/plain\r\n\r\nI could not deliver it.\r\n"
+    "--B1\r\nContent-Type: message/delivery-status\r\n\r\n"
+    "Reporting-MTA: dns; mx.members.example\r\n\r\n"
+    "Final-Recipient: rfc822; bob@gmail.example\r\n"
+    "Action: failed\r\nStatus: 5.7.26\r\n"
+    "Remote-MTA: dns; gmail-smtp-in.l.google.example\r\n"
+    "Diagnostic-Code: smtp; 550-5.7.26 Unauthenticated email from\r\n"
+    "    lists.example.test is not accepted due to domain's DMARC policy\r\n"
+    "\r\nFinal-Recipient: rfc822; carol@ok.example\r\n"
+    "Action: delivered\r\nStatus: 2.0.0\r\n"
+    "--B1--\r\n")
+
+
+@test
+def bounce_dsn_is_logged():
+    with client() as mc:
+        r = mc.transaction("", ["owner-list@lists.example.test"], DSN.encode())
+    eq((r.verdict, r.modifications), ("accept", []), "DSN passed unchanged")
+    lines = [l for l in LM.log().splitlines() if r.queue_id in l]
+    eq(len(lines), 1, "one line: the failed recipient only")
+    for kv in ("bounce list=list@lists.example.test",
+               "to=owner-list@lists.example.test", "rcpt=bob@gmail.example",
+               "action=failed", "status=5.7.26",
+               "remote=gmail-smtp-in.l.google.example",
+               'diag="550-5.7.26 Unauthenticated email from lists.example.test '
+               "is not accepted due to domain's DMARC policy\""):
+        contains(lines[0], kv, "bounce log line")
+    with client() as mc:
+        r = mc.transaction("", ["owner-list@lists.example.test"],
+                           b"From: x@y.example\r\nSubject: hi\r\n\r\nnot a DSN\r\n")
+    contains([l for l in LM.log().splitlines() if r.queue_id in l][0],
+             "not a delivery status notification", "plain mail to owner-")
 
 
 @test

@@ -206,8 +206,14 @@ test_munge(void)
 	setup(&x, "From: anne@example.com\nReply-To: <<broken\n", LM_V_MUNGE,
 	    LM_REPLY_AUTHOR);
 	CHECK(val(&x.out, "X-Original-Reply-To") != NULL &&
-	    strcmp(val(&x.out, "X-Original-Reply-To"), "<<broken") == 0,
+	    strcmp(val(&x.out, "X-Original-Reply-To"), " <<broken") == 0,
 	    "unparseable Reply-To kept as X-Original-Reply-To");
+	teardown(&x);
+	setup(&x, "From: anne@example.com\nReply-To: a\rBcc: evil@x\n",
+	    LM_V_MUNGE, LM_REPLY_AUTHOR);
+	CHECK(val(&x.out, "X-Original-Reply-To") != NULL &&
+	    strcmp(val(&x.out, "X-Original-Reply-To"), " a Bcc: evil@x") == 0,
+	    "bare CR in a kept value becomes a space (fuzz finding)");
 	teardown(&x);
 }
 
