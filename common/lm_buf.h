@@ -43,5 +43,7 @@ char	*lm_strndup(const char *, size_t);
 void	 lm_lower(char *, size_t);		/* ASCII only */
 int	 lm_strcaseeq(const char *, size_t, const char *, size_t);
 size_t	 lm_strlcpy(char *, const char *, size_t);
+int	 lm_hexval(int);	/* '0'-'9', 'a'-'f', 'A'-'F' -> 0..15, else -1 */
+int	 lm_b64val(int);	/* RFC 4648 base64 alphabet -> 0..63, else -1 */
 
 #endif

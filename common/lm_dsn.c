@@ -586,18 +586,6 @@ ds_enc(const struct ds_phdr *h)
 	return DS_BADENC;
 }
 
-static int
-ds_hex(int c)
-{
-	if (ds_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* After a '=' at s[k]: the index past a soft line break, or 0. */
 static size_t
 ds_softbreak(const char *s, size_t n, size_t k)
@@ -622,8 +610,8 @@ ds_unqp(const char *s, size_t n, lm_buf *out)
 	for (i = 0; i < n; i++) {
 		ch = (unsigned char)s[i];
 		if (ch == '=') {
-			if (i + 2 < n && (hi = ds_hex((unsigned char)s[i + 1]))
-			    >= 0 && (lo = ds_hex((unsigned char)s[i + 2])) >= 0) {
+			if (i + 2 < n && (hi = lm_hexval((unsigned char)s[i + 1]))
+			    >= 0 && (lo = lm_hexval((unsigned char)s[i + 2])) >= 0) {
 				ch = hi << 4 | lo;
 				i += 2;
 			} else if ((j = ds_softbreak(s, n, i + 1)) != 0) {
@@ -638,22 +626,6 @@ ds_unqp(const char *s, size_t n, lm_buf *out)
 }
 
 static int
-ds_b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (ds_digit(c))
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-static int
 ds_unb64(const char *s, size_t n, lm_buf *out)
 {
 	uint32_t acc = 0;
@@ -661,7 +633,7 @@ ds_unb64(const char *s, size_t n, lm_buf *out)
 	int bits = 0, v;
 
 	for (i = 0; i < n && s[i] != '='; i++) {
-		if ((v = ds_b64val((unsigned char)s[i])) < 0)
+		if ((v = lm_b64val((unsigned char)s[i])) < 0)
 			continue;
 		acc = (acc << 6 | (uint32_t)v) & 0xffffff;
 		if ((bits += 6) >= 8) {

@@ -277,34 +277,6 @@ ew_parse(const char *s, size_t n, struct ew *w)
 	return 1;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-static int
-b64val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* RFC 2047 4.2; 1 decoded, 0 malformed, -1 overflow. */
 static int
 q_decode(const char *t, size_t n, lm_buf *raw)
@@ -319,8 +291,8 @@ q_decode(const char *t, size_t n, lm_buf *raw)
 		else if (c == '=') {
 			if (i + 2 >= n)
 				return 0;
-			if ((hi = hexval(t[i + 1])) < 0 ||
-			    (lo = hexval(t[i + 2])) < 0)
+			if ((hi = lm_hexval((unsigned char)t[i + 1])) < 0 ||
+			    (lo = lm_hexval((unsigned char)t[i + 2])) < 0)
 				return 0;
 			c = hi << 4 | lo;
 			i += 2;
@@ -345,7 +317,7 @@ b_decode(const char *t, size_t n, lm_buf *raw)
 	if (pad > 2 || dlen % 4 == 1 || (pad > 0 && n % 4 != 0))
 		return 0;
 	for (i = 0; i < dlen; i++) {
-		if ((v = b64val(t[i])) < 0)
+		if ((v = lm_b64val((unsigned char)t[i])) < 0)
 			return 0;
 		acc = ((acc << 6) | (uint32_t)v) & 0xffff;
 		if ((bits += 6) >= 8) {
