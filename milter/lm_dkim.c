@@ -63,6 +63,17 @@
  * key query failure or deadline -> temperror; a signature that does not
  * parse, rsa-sha1, q= without dns/txt -> neutral.
  *
+ * Signing.  RSA keys: libopendkim (rsa-sha256).  Ed25519 keys: our own
+ * code over OpenSSL (libopendkim 2.11.0~beta2 leaks the key on every
+ * ed25519-sha256 signature): RFC 6376 3.4.2/3.4.4 relaxed/relaxed
+ * (lm_canon), 3.5 tags v a c d s t h bh b in that order, folded with
+ * "\n\t" before column 78, 3.7 hashing (the fields of h=, then our field
+ * with b= empty and no CRLF), 5.4.2 h= (each signed field of the copy
+ * top-down, a name as often as it occurs, verifiers select bottom-up),
+ * 8.15 oversigning (one more of each lm_oversign_hdrs name, which
+ * selects nothing), RFC 8463 3 (pure Ed25519 over the SHA-256 of the
+ * header data).  The EVP_PKEY is parsed once at load and only read.
+ *
  * Ownership: struct lm_dkim owns the DKIM_LIB and one reference to the
  * resolver, and is read-only after lm_dkim_new(); struct lm_dkim_ver owns
  * its DKIM handle, a copy of the queue id (libopendkim keeps the pointer)
@@ -78,9 +89,14 @@
 #include <sys/time.h>
 
 #include <opendkim/dkim.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <unbound.h>
 
 #include "lm_buf.h"
+#include "lm_canon.h"
 #include "lm_dkim.h"
 
 #define LM_T_TXT		16
@@ -718,36 +734,41 @@ static const char *const lm_sign_hdrs[] = { "from", "reply-to", "subject",
 static const char *const lm_oversign_hdrs[] = { "from", "reply-to",
 	"subject", "to", "cc", NULL };
 
-/* Is the DER of a PKCS#8 key (base64 in the PEM) an Ed25519 key?  Its
-   algorithm OID 1.3.101.112 is the byte string 06 03 2b 65 70. */
+/* Never prompt for a pass phrase (encrypted keys are refused before). */
 static int
-pem_is_ed25519(const char *pem)
+no_passphrase(char *buf, int size, int rwflag, void *u)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"
-	    "rstuvwxyz0123456789+/";
-	unsigned char der[64];
-	const char *p = strstr(pem, "-----BEGIN PRIVATE KEY-----");
-	size_t n = 0, i;
-	unsigned acc = 0;
-	int bits = 0;
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
 
-	if (p == NULL)
-		return 0;
-	for (p = strchr(p, '\n'); p != NULL && *p != '\0' && *p != '-' &&
-	    n < sizeof der; p++) {
-		const char *c = strchr(b64, *p);
+/* Parse the PEM once with OpenSSL: an RSA key goes to libopendkim as
+   text, an Ed25519 key is signed with the EVP_PKEY (ed_sign). */
+static int
+key_parse(struct lm_dkim_key *k, char *err, size_t errsz)
+{
+	EVP_PKEY *pk = NULL;
+	BIO *bio;
+	int id;
 
-		if (*p == '\n' || *p == '\r' || c == NULL || *p == '\0')
-			continue;
-		acc = acc << 6 | (unsigned)(c - b64);
-		if ((bits += 6) >= 8) {
-			bits -= 8;
-			der[n++] = (unsigned char)(acc >> bits);
-		}
+	if ((bio = BIO_new_mem_buf(k->pem, (int)k->len)) != NULL)
+		pk = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+	BIO_free(bio);
+	ERR_clear_error();
+	if (pk == NULL)
+		return snprintf(err, errsz, "signing key %s: cannot parse the "
+		    "PEM private key", k->path), -1;
+	id = EVP_PKEY_get_base_id(pk);
+	if (id != EVP_PKEY_RSA && id != EVP_PKEY_ED25519) {
+		EVP_PKEY_free(pk);
+		return snprintf(err, errsz, "signing key %s: not an RSA or "
+		    "Ed25519 key", k->path), -1;
 	}
-	for (i = 0; i + 5 <= n; i++)
-		if (memcmp(der + i, "\x06\x03\x2b\x65\x70", 5) == 0)
-			return 1;
+	k->pkey = pk;
+	k->ed25519 = id == EVP_PKEY_ED25519;
 	return 0;
 }
 
@@ -792,14 +813,7 @@ lm_dkim_key_load(const char *selector, const char *path,
 	}
 	k->pem = buf;
 	k->len = n;
-	k->ed25519 = pem_is_ed25519(buf);
-	if (k->ed25519) {
-		/* measured with LeakSanitizer: libopendkim 2.11.0~beta2 never
-		   frees the key it loads for an ed25519-sha256 signature
-		   (about 1.1 KB per message); refuse rather than grow */
-		snprintf(err, errsz, "signing key %s: Ed25519 signing is "
-		    "disabled (libopendkim 2.11.0~beta2 leaks memory on every "
-		    "ed25519-sha256 signature); use an RSA key", path);
+	if (key_parse(k, err, errsz) != 0) {
 		lm_dkim_key_free(k);
 		return -1;
 	}
@@ -811,6 +825,8 @@ lm_dkim_key_free(struct lm_dkim_key *k)
 {
 	free(k->pem);
 	k->pem = NULL;
+	EVP_PKEY_free(k->pkey);
+	k->pkey = NULL;
 }
 
 static int
@@ -864,6 +880,251 @@ sign_feed(DKIM *d, const struct lm_msg *hdrs, const char *body, size_t blen)
 	return r;
 }
 
+/* ---- ed25519-sha256 signing (RFC 8463), our own over OpenSSL ---------- */
+
+#define LM_FOLD_COL	78		/* fold before this column */
+#define LM_FOLD_IND	8		/* column after "\n\t" */
+#define LM_ED_MAXHDR	(8 * 1024 * 1024)	/* canonical header data */
+
+/* The field value being built, and the column its last line reached. */
+struct fold {
+	lm_buf	*b;
+	size_t	 col;
+};
+
+/* Add tok, after a space (sp) or directly; fold first if it would pass
+   LM_FOLD_COL. */
+static int
+fold_tok(struct fold *f, const char *tok, size_t n, int sp)
+{
+	if (f->col + (sp ? 1 : 0) + n > LM_FOLD_COL && f->col > LM_FOLD_IND) {
+		if (lm_buf_add(f->b, "\n\t", 2) != 0)
+			return -1;
+		f->col = LM_FOLD_IND;
+	} else if (sp) {
+		if (lm_buf_addc(f->b, ' ') != 0)
+			return -1;
+		f->col++;
+	}
+	if (lm_buf_add(f->b, tok, n) != 0)
+		return -1;
+	f->col += n;
+	return 0;
+}
+
+static int
+fold_tag(struct fold *f, const char *tag, const char *val)
+{
+	char tok[512];
+	int n;
+
+	n = snprintf(tok, sizeof tok, "%s=%s;", tag, val);
+	if (n < 0 || (size_t)n >= sizeof tok)
+		return -1;
+	return fold_tok(f, tok, (size_t)n, 1);
+}
+
+/* Base64 text, broken over lines anywhere (RFC 6376 3.5: FWS inside b=
+   and bh= values is ignored). */
+static int
+fold_text(struct fold *f, const char *b64)
+{
+	size_t left = strlen(b64), room;
+
+	while (left > 0) {
+		room = f->col < LM_FOLD_COL ? LM_FOLD_COL - f->col : 0;
+		if (room < 8)
+			room = LM_FOLD_COL - LM_FOLD_IND;
+		if (room > left)
+			room = left;
+		if (fold_tok(f, b64, room, 0) != 0)
+			return -1;
+		b64 += room;
+		left -= room;
+	}
+	return 0;
+}
+
+/* " tag=" and its base64 value, then `end` (";" or ""). */
+static int
+fold_b64(struct fold *f, const char *tag, const char *b64, const char *end)
+{
+	char tok[8];
+
+	snprintf(tok, sizeof tok, "%s=", tag);
+	if (fold_tok(f, tok, strlen(tok), 1) != 0 || fold_text(f, b64) != 0)
+		return -1;
+	return end[0] != '\0' ? fold_tok(f, end, strlen(end), 0) : 0;
+}
+
+static const char *
+sign_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; lm_sign_hdrs[i] != NULL; i++)
+		if (strcasecmp(lm_sign_hdrs[i], name) == 0)
+			return lm_sign_hdrs[i];
+	return NULL;
+}
+
+/* h= (RFC 6376 5.4.2): every signed field of the copy, top-down, a name
+   as often as it occurs, then each oversigned name once more (8.15).
+   *hl is allocated; the count is returned, -1 without memory. */
+static long
+pick_hdrs(const struct lm_msg *hdrs, const char ***hl)
+{
+	const char *nm;
+	size_t i, n = 0;
+
+	*hl = calloc(hdrs->nh + sizeof lm_oversign_hdrs /
+	    sizeof lm_oversign_hdrs[0], sizeof **hl);
+	if (*hl == NULL)
+		return -1;
+	for (i = 0; i < hdrs->nh; i++)
+		if ((nm = sign_name(hdrs->h[i].name)) != NULL)
+			(*hl)[n++] = nm;
+	for (i = 0; lm_oversign_hdrs[i] != NULL; i++)
+		(*hl)[n++] = lm_oversign_hdrs[i];
+	return (long)n;
+}
+
+static int
+fold_hlist(struct fold *f, const char *const *hl, long n)
+{
+	char tok[64];
+	long i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		r = snprintf(tok, sizeof tok, "%s%s%s", i == 0 ? "h=" : ":",
+		    hl[i], i == n - 1 ? ";" : "");
+		if (r < 0 || (size_t)r >= sizeof tok ||
+		    fold_tok(f, tok, (size_t)r, i == 0) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+b64_of(const unsigned char *p, size_t n, char *out, size_t outsz)
+{
+	if (outsz < 4 * ((n + 2) / 3) + 1)
+		return -1;
+	return EVP_EncodeBlock((unsigned char *)out, p, (int)n) < 0 ? -1 : 0;
+}
+
+/* bh=: SHA-256 of the relaxed body (RFC 6376 3.7), base64. */
+static int
+body_hash(const char *body, size_t blen, char *b64, size_t b64sz)
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	lm_buf c;
+	int r;
+
+	lm_buf_init(&c, 2 * blen + 3);	/* bare LFs become CRLF */
+	r = lm_canon_body(&c, body, blen) != 0 ||
+	    EVP_Digest(c.len > 0 ? c.s : "", c.len, md, &mdlen, EVP_sha256(),
+	    NULL) != 1 || b64_of(md, mdlen, b64, b64sz) != 0;
+	lm_buf_free(&c);
+	return r ? -1 : 0;
+}
+
+/* The tags up to and including an empty "b=" (RFC 6376 3.5 order). */
+static int
+ed_tags(struct fold *f, const struct lm_dkim_key *key, const char *domain,
+    const char *const *hl, long nh, const char *bh)
+{
+	char t[32];
+
+	snprintf(t, sizeof t, "%lld", (long long)time(NULL));
+	return fold_tag(f, "v", "1") != 0 ||
+	    fold_tag(f, "a", "ed25519-sha256") != 0 ||
+	    fold_tag(f, "c", "relaxed/relaxed") != 0 ||
+	    fold_tag(f, "d", domain) != 0 ||
+	    fold_tag(f, "s", key->selector) != 0 ||
+	    fold_tag(f, "t", t) != 0 || fold_hlist(f, hl, nh) != 0 ||
+	    fold_b64(f, "bh", bh, ";") != 0 || fold_b64(f, "b", "", "") != 0 ?
+	    -1 : 0;
+}
+
+/* RFC 6376 3.7: the fields named in h=, each occurrence of a name taken
+   from the bottom up (5.4.2; one that is not there adds nothing), then
+   our DKIM-Signature field (b= empty) without its CRLF. */
+static int
+hdr_data(lm_buf *d, const struct lm_msg *hdrs, const char *const *hl,
+    long nh, const char *sigval, size_t siglen)
+{
+	const struct lm_hdr *h;
+	size_t cnt, used;
+	long i, j;
+
+	for (i = 0; i < nh; i++) {
+		for (used = 0, j = 0; j < i; j++)
+			used += hl[j] == hl[i];
+		cnt = lm_msg_count(hdrs, hl[i]);
+		if (used >= cnt)
+			continue;
+		h = lm_msg_get(hdrs, hl[i], cnt - 1 - used);
+		if (h == NULL || lm_canon_header(d, h->name, h->value,
+		    h->vlen) != 0)
+			return -1;
+	}
+	if (lm_canon_header(d, "DKIM-Signature", sigval, siglen) != 0)
+		return -1;
+	lm_buf_truncate(d, d->len - 2);
+	return 0;
+}
+
+/* RFC 8463 3: Ed25519 (pure, no digest of its own) over the SHA-256
+   hash of the header data; b= base64. */
+static int
+ed_sig(const struct lm_dkim_key *key, const lm_buf *d, char *b64,
+    size_t b64sz)
+{
+	unsigned char md[32], sig[64];
+	unsigned int mdlen = 0;
+	size_t slen = sizeof sig;
+	EVP_MD_CTX *ctx;
+	int r;
+
+	if (EVP_Digest(d->s, d->len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    (ctx = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	r = EVP_DigestSignInit(ctx, NULL, NULL, NULL, key->pkey) != 1 ||
+	    EVP_DigestSign(ctx, sig, &slen, md, mdlen) != 1 ||
+	    b64_of(sig, slen, b64, b64sz) != 0;
+	EVP_MD_CTX_free(ctx);
+	ERR_clear_error();
+	return r ? -1 : 0;
+}
+
+static int
+ed_sign(const struct lm_dkim_key *key, const char *domain,
+    const struct lm_msg *hdrs, const char *body, size_t blen, lm_buf *value)
+{
+	struct fold f = { value, strlen("DKIM-Signature:") };
+	size_t start = value->len;
+	char bh[64], b[128];
+	const char **hl;
+	lm_buf d;
+	long nh;
+	int r;
+
+	if (body_hash(body, blen, bh, sizeof bh) != 0 ||
+	    (nh = pick_hdrs(hdrs, &hl)) < 0)
+		return -1;
+	lm_buf_init(&d, LM_ED_MAXHDR);
+	r = ed_tags(&f, key, domain, hl, nh, bh) != 0 ||
+	    hdr_data(&d, hdrs, hl, nh, value->s + start, value->len - start) !=
+	    0 || ed_sig(key, &d, b, sizeof b) != 0 ||
+	    fold_text(&f, b) != 0;
+	lm_buf_free(&d);
+	free(hl);
+	return r ? -1 : 0;
+}
+
 int
 lm_dkim_sign(struct lm_dkim *k, const char *qid,
     const struct lm_dkim_key *key, const char *domain,
@@ -874,11 +1135,17 @@ lm_dkim_sign(struct lm_dkim *k, const char *qid,
 	DKIM *d;
 	int r;
 
+	if (key->ed25519) {
+		if (ed_sign(key, domain, hdrs, body, blen, value) == 0)
+			return 0;
+		return snprintf(err, errsz, "DKIM signing with %s failed: "
+		    "ed25519-sha256 signature not made (out of memory or "
+		    "OpenSSL error)", key->path), -1;
+	}
 	d = dkim_sign(k->lib, (const u_char *)qid, NULL,
 	    (dkim_sigkey_t)key->pem, (const u_char *)key->selector,
 	    (const u_char *)domain, DKIM_CANON_RELAXED, DKIM_CANON_RELAXED,
-	    key->ed25519 ? DKIM_SIGN_ED25519SHA256 : DKIM_SIGN_RSASHA256, -1,
-	    &st);
+	    DKIM_SIGN_RSASHA256, -1, &st);
 	if (d == NULL)
 		return snprintf(err, errsz, "dkim_sign: %s",
 		    dkim_getresultstr(st)), -1;

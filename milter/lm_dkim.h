@@ -73,10 +73,12 @@ void	 lm_dkim_ver_free(struct lm_dkim_ver *);
 const char *lm_dkim_name(enum lm_dkim_res);	/* "pass", "fail", ... */
 
 /*
- * Signing (RFC 6376 5): the list's final copy, rsa-sha256, relaxed/relaxed,
- * no l=, d=<domain>.  Ed25519 keys (RFC 8463) are refused at load: Debian's
- * libopendkim 2.11.0~beta2 leaks the loaded key on every ed25519-sha256
- * signature (verification of ed25519 signatures is unaffected).
+ * Signing (RFC 6376 5): the list's final copy, relaxed/relaxed, no l=,
+ * d=<domain>; rsa-sha256 with libopendkim for RSA keys, ed25519-sha256
+ * (RFC 8463) with our own code over OpenSSL for Ed25519 keys (lm_canon
+ * canonicalizes; RFC 6376 3.7 hashing): Debian's libopendkim
+ * 2.11.0~beta2 leaks the loaded key on every ed25519-sha256 signature it
+ * makes (verification of ed25519 signatures is unaffected).
  * Signed fields: From, Reply-To, Subject, Date, To, Cc, Message-ID,
  * In-Reply-To, References, MIME-Version, Content-Type,
  * Content-Transfer-Encoding, List-*, X-Loop, X-Original-From; From,
@@ -86,13 +88,16 @@ const char *lm_dkim_name(enum lm_dkim_res);	/* "pass", "fail", ... */
 struct lm_dkim_key {
 	char	 selector[64];
 	char	 path[1024];
-	char	*pem;		/* the key file's text */
+	char	*pem;		/* the key file's text (libopendkim's RSA key) */
 	size_t	 len;
+	void	*pkey;		/* EVP_PKEY, parsed once at load */
 	int	 ed25519;	/* else RSA */
 };
 
-/* Read a PEM private key, refusing files that others can read or write
-   (mode & 006), files that hold no private key, and Ed25519 keys. */
+/* Read a PEM private key, RSA or Ed25519, refusing files that others can
+   read or write (mode & 006), files that hold no unencrypted private key
+   OpenSSL can parse, and other key types.  lm_dkim_key_free() releases
+   the text and the EVP_PKEY (read-only after load, shared by threads). */
 int	 lm_dkim_key_load(const char *selector, const char *path,
 	    struct lm_dkim_key *, char *err, size_t errsz);
 void	 lm_dkim_key_free(struct lm_dkim_key *);

@@ -4,9 +4,10 @@ listmilter signs the final copy (after its own rewrite) with d=<list
 domain>; the copies are verified with python3-dkim (dkimpy, not
 libopendkim) against RSA-2048 keys generated here, for munged, wrapped
 and untouched list mail, with the global SigningKey and a per-list
-sign=.  Key files readable by others, and Ed25519 keys (libopendkim leaks
-on every ed25519 signature), are refused (listmilter -n fails with the
-file and line).
+sign=.  Ed25519 keys (RFC 8463) sign with listmilter's own code over
+OpenSSL (libopendkim leaks on every ed25519 signature): a munged and a
+wrapped copy are verified with dkimpy.  Key files readable by others are
+refused (listmilter -n fails with the file and line).
 """
 
 import base64
@@ -45,15 +46,18 @@ def keypair(name, ed25519=False):
 
 RSA, RSA_TXT = keypair("rsa")
 ED, ED_TXT = keypair("rsa2")         # a second RSA key, selector "ed"
-ED25519, _ = keypair("ed25519", ed25519=True)
+ED25519, ED25519_TXT = keypair("ed25519", ed25519=True)
 PUBKEYS = {"rsa._domainkey.lists.example.test": RSA_TXT,
-           "ed._domainkey.lists.example.test": ED_TXT}
+           "ed._domainkey.lists.example.test": ED_TXT,
+           "e1._domainkey.lists.example.test": ED25519_TXT}
 LISTS = """\
 list@lists.example.test
 wrap@lists.example.test    action=wrap sign=ed:%s
 ed@lists.example.test      sign=ed:%s
 nosign@lists.example.test  sign=none
-""" % (ED, ED)
+e1@lists.example.test      sign=e1:%s
+e1wrap@lists.example.test  action=wrap sign=e1:%s
+""" % (ED, ED, ED25519, ED25519)
 DNS = [("_dmarc.example.org", "TXT", "v=DMARC1; p=reject"),
        ("example.org", "TXT", "v=spf1 ip4:192.0.2.0/24 -all"),
        ("_dmarc.none.example", "TXT", "v=DMARC1; p=none"),
@@ -150,22 +154,49 @@ def world_readable_key_refused():
         f.write("Socket unix:%s/x.sock\nListTable %s\n" % (T, lists))
     st, err = LM.check_config(conf)
     eq(st, 1, "listmilter -n refuses it")
-    contains(err, "lists2:5: sign: signing key %s: readable or writable by "
-             "others" % bad, "error names file, line and the problem")
+    contains(err, "lists2:%d: sign: signing key %s: readable or writable by "
+             "others" % (LISTS.count("\n") + 1, bad),
+             "error names file, line and the problem")
+
+
+def ed25519_verified(r, what):
+    t = verified(r, what)
+    eq((t["d"], t["s"], t["a"], t["c"]), ("lists.example.test", "e1",
+       "ed25519-sha256", "relaxed/relaxed"), "%s: tags" % what)
+    raw = r.header_values("DKIM-Signature")[0]
+    print("  DKIM-Signature:" + raw.replace("\n", "\n  "))
+    eq(max(len(x) for x in ("DKIM-Signature:" + raw).splitlines()) <= 79,
+       True, "%s: folded: %r" % (what, raw))
+    return t
 
 
 @test
-def ed25519_signing_key_refused():
-    lists = os.path.join(T, "lists3")
-    with open(lists, "w") as f:
-        f.write("x@lists.example.test sign=e:%s\n" % ED25519)
-    conf = os.path.join(T, "conf3")
-    with open(conf, "w") as f:
-        f.write("Socket unix:%s/x.sock\nListTable %s\n" % (T, lists))
-    st, err = LM.check_config(conf)
-    eq(st, 1, "refused")
-    contains(err, "lists3:1: sign: signing key %s: Ed25519 signing is "
-             "disabled" % ED25519, "reason")
+def ed25519_munged_copy_signed():
+    r = send("Anne <anne@example.org>", "e1@lists.example.test",
+             "anne@example.org")
+    contains(r.header_values("From")[0], "<e1@lists.example.test>", "munged")
+    h = ed25519_verified(r, "ed25519 munged")["h"].lower().split(":")
+    for f in ("from", "subject", "date", "to", "message-id", "x-loop",
+              "x-original-from"):
+        contains(h, f, "signed fields")
+    eq(h.count("from") >= 2 and h.count("subject") >= 2, True,
+       "From and Subject oversigned: %s" % h)
+
+
+@test
+def ed25519_wrapped_copy_signed():
+    r = send("Anne <anne@example.org>", "e1wrap@lists.example.test",
+             "anne@example.org")
+    contains(r.header_values("Content-Type")[0], "multipart/mixed", "wrapped")
+    ed25519_verified(r, "ed25519 wrapped")
+
+
+@test
+def ed25519_tampered_copy_fails():
+    r = send("Anne <anne@example.org>", "e1@lists.example.test",
+             "anne@example.org")
+    bad = r.message.replace(b"Body line two.", b"Body line 2.")
+    eq(dkim.verify(bad, dnsfunc=dnsfunc), False, "changed body fails")
 
 
 @test
