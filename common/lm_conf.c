@@ -14,6 +14,7 @@
 
 #include "lm_buf.h"
 #include "lm_conf.h"
+#include "lm_listtab.h"
 
 #define O(f)	offsetof(struct lm_config, f)
 
@@ -443,19 +444,15 @@ lm_conf_check_nameservers(const char *v, char *err, size_t errsz)
 int
 lm_conf_check_signkey(const char *v, char *err, size_t errsz)
 {
-	const char *colon = strchr(v, ':');
-	size_t i;
+	int r;
 
 	if (*v == '\0')
 		return 0;
-	if (colon == NULL || colon == v || colon - v > 63 || colon[1] != '/')
+	if ((r = lm_listtab_signspec(v, strlen(v))) == -1)
 		return snprintf(err, errsz, "SigningKey: expected "
 		    "SELECTOR:/path/to/key.pem"), -1;
-	for (i = 0; v + i < colon; i++)
-		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' &&
-		    v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') ||
-		    v[i] == '-' || v[i] == '_' || v[i] == '.'))
-			return snprintf(err, errsz, "SigningKey: bad selector "
-			    "\"%.*s\"", (int)(colon - v), v), -1;
+	if (r == -2)
+		return snprintf(err, errsz, "SigningKey: bad selector "
+		    "\"%.*s\"", (int)(strchr(v, ':') - v), v), -1;
 	return 0;
 }

@@ -57,6 +57,7 @@
 
 #include "lm_buf.h"
 #include "lm_dsn.h"
+#include "lm_rfc2047.h"
 
 #define DS_MAXBOUNDARY	70		/* RFC 2046 5.1.1 */
 
@@ -695,40 +696,6 @@ ds_badcp(uint32_t cp)
 	    (cp >= 0x2066 && cp <= 0x2069);
 }
 
-/* Length of the well-formed UTF-8 character at s (n > 0 bytes), or 0. */
-static size_t
-ds_utf8(const unsigned char *s, size_t n, uint32_t *cpp)
-{
-	uint32_t cp, min;
-	size_t k, i;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		k = 2;
-		cp = s[0] & 0x1f;
-		min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		k = 3;
-		cp = s[0] & 0x0f;
-		min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		k = 4;
-		cp = s[0] & 0x07;
-		min = 0x10000;
-	} else
-		return 0;
-	if (k > n)
-		return 0;
-	for (i = 1; i < k; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	*cpp = cp;
-	return k;
-}
-
 /* Append k bytes as one character, after the pending space; all or none. */
 static void
 ds_emit(struct ds_out *o, const char *p, size_t k)
@@ -767,7 +734,8 @@ ds_clean(char *dst, size_t sz, const struct ds_span *v)
 		} else if (s[i] < 0x80) {
 			k = 1;
 			ds_emit(&o, (const char *)s + i, 1);
-		} else if ((k = ds_utf8(s + i, v->n - i, &cp)) != 0)
+		} else if ((k = lm_utf8_next((const char *)s + i, v->n - i,
+		    &cp)) != 0)
 			ds_emit(&o, ds_badcp(cp) ? "?" : (const char *)s + i,
 			    ds_badcp(cp) ? 1 : k);
 		else {

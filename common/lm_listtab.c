@@ -332,28 +332,40 @@ lt_setname(struct lt_ctx *x, struct lm_list *e, const char *v, size_t n)
 	return 0;
 }
 
+int
+lm_listtab_signspec(const char *v, size_t n)
+{
+	const char *colon = memchr(v, ':', n);
+	size_t i, sl;
+
+	if (colon == NULL || colon == v || (sl = (size_t)(colon - v)) > 63 ||
+	    sl + 1 >= n || colon[1] != '/')
+		return -1;
+	for (i = 0; i < sl; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' &&
+		    v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') ||
+		    v[i] == '-' || v[i] == '_' || v[i] == '.'))
+			return -2;
+	return (int)sl;
+}
+
 /* sign=SELECTOR:PATH (selector: DNS label characters; PATH absolute), or
    sign=none (stored as an empty selector). */
 static int
 lt_setsign(struct lt_ctx *x, struct lm_list *e, const char *v, size_t n)
 {
-	const char *colon = memchr(v, ':', n);
-	size_t i, sl;
+	int r;
+	size_t sl;
 
 	if (lm_strcaseeq(v, n, "none", 4)) {
 		e->sign_selector = lm_strndup("", 0);
 		return e->sign_selector != NULL ? 0 : lt_err(x, "out of memory");
 	}
-	if (colon == NULL || colon == v || (sl = (size_t)(colon - v)) > 63 ||
-	    colon[1] != '/')
+	if ((r = lm_listtab_signspec(v, n)) < 0)
 		return lt_badval(x, LT_K_SIGN, v, n);
-	for (i = 0; i < sl; i++)
-		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' &&
-		    v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') ||
-		    v[i] == '-' || v[i] == '_' || v[i] == '.'))
-			return lt_badval(x, LT_K_SIGN, v, n);
+	sl = (size_t)r;
 	e->sign_selector = lm_strndup(v, sl);
-	e->sign_key = lm_strndup(colon + 1, n - sl - 1);
+	e->sign_key = lm_strndup(v + sl + 1, n - sl - 1);
 	if (e->sign_selector == NULL || e->sign_key == NULL)
 		return lt_err(x, "out of memory");
 	return 0;

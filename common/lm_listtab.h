@@ -94,6 +94,11 @@ int	 lm_listtab_match(const struct lm_listtab *, const char *local,
 int	 lm_listtab_bounce(const struct lm_listtab *, const char *local,
 	    const char *domain, struct lm_listref *ref);
 
+/* Check a "SELECTOR:/absolute/path" signing-key spec (sign=, SigningKey):
+   the selector length (1..63), -1 when the form is wrong, -2 when the
+   selector has a character other than [A-Za-z0-9._-]. */
+int	 lm_listtab_signspec(const char *v, size_t n);
+
 /* The option table, NULL-name terminated. */
 const struct lm_listkey *lm_listtab_keys(void);
 

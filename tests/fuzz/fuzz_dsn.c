@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "lm_dsn.h"
+#include "lm_rfc2047.h"
 
 #define FIXED_CT	"multipart/report; report-type=delivery-status; " \
 			"boundary=B1"
@@ -37,40 +38,15 @@ need(int cond)
 		abort();
 }
 
-/* Length of the UTF-8 sequence at s, or 0 if it is not well-formed. */
+/* Length of the UTF-8 sequence at s, or 0 if it is not well-formed or
+   a C1 control (which the parser must have replaced). */
 static size_t
-utf8_len(const unsigned char *s, size_t n)
+utf8_len(const char *s, size_t n)
 {
-	uint32_t cp, min;
-	size_t k, i;
+	uint32_t cp;
+	size_t k = lm_utf8_next(s, n, &cp);
 
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		k = 2;
-		cp = s[0] & 0x1f;
-		min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		k = 3;
-		cp = s[0] & 0x0f;
-		min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		k = 4;
-		cp = s[0] & 0x07;
-		min = 0x10000;
-	} else
-		return 0;
-	if (k > n)
-		return 0;
-	for (i = 1; i < k; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-	    (cp >= 0x80 && cp <= 0x9f))
-		return 0;
-	return k;
+	return k != 0 && !(cp >= 0x80 && cp <= 0x9f) ? k : 0;
 }
 
 static void
@@ -85,7 +61,7 @@ check_str(const char *s, size_t sz)
 	for (i = 0; i < n; i += k) {
 		need(u[i] >= 0x20 && u[i] != 0x7f);
 		need(!(u[i] == ' ' && i + 1 < n && u[i + 1] == ' '));
-		need((k = utf8_len(u + i, n - i)) != 0);
+		need((k = utf8_len(s + i, n - i)) != 0);
 	}
 }
 

@@ -41,6 +41,15 @@ static const struct errcase cases[] = {
 	{ "MaximumWrapSize 100\n", "t.conf:1: MaximumWrapSize: \"100\" is "
 	  "not a number in 65536..1073741824" },
 	{ "LogNonList yes\n", NULL },
+	{ "SigningKey lm2026:/etc/listmilter/keys/list.pem\n", NULL },
+	{ "SigningKey lm2026\n", "t.conf:1: SigningKey: expected "
+	  "SELECTOR:/path/to/key.pem" },
+	{ "SigningKey lm:relative.pem\n", "t.conf:1: SigningKey: expected "
+	  "SELECTOR:/path/to/key.pem" },
+	{ "SigningKey l*m:/k.pem\n", "t.conf:1: SigningKey: bad selector "
+	  "\"l*m\"" },
+	{ "TrustedAuthservIDs mx.example.net, border.example.net\n", NULL },
+	{ "LogBounces no\n", NULL },
 	{ "\nSokcet unix:/x\n", "t.conf:2: unknown key \"Sokcet\"" },
 	{ "Syslog maybe\n", "t.conf:1: Syslog: \"maybe\" is not yes or no" },
 	{ "Syslog no\nSyslog yes\n", "t.conf:2: Syslog given twice" },
