@@ -7,7 +7,10 @@
  * items of section LIST TABLE; each must appear with its default value
  * given as ".Pq default Ar value" or "(default: value)" somewhere in its
  * paragraph.  Also checks that listmilter.8 names every command-line
- * option.
+ * option, and that the commented default configuration the package
+ * installs (packaging/listmilter.conf) lists every key, each commented-out
+ * line "#Key value" giving the built-in default (with the Debian paths
+ * /etc and /run for the sysconfdir and runstatedir).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +30,7 @@ slurp(const char *dir, const char *name)
 	char chunk[4096];
 	size_t n;
 
-	snprintf(path, sizeof path, "%s/docs/%s", dir, name);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
 	if ((fp = fopen(path, "r")) == NULL)
 		return NULL;
 	lm_buf_init(&b, 1 << 22);
@@ -132,6 +135,56 @@ check_no_extra(const char *man)
 	CHECK(extra == 0, "%d documented items are not real keys", extra);
 }
 
+/* The "#Key value" line of `key` in the example file, or NULL. */
+static const char *
+example_line(const char *ex, const char *key, size_t *plen)
+{
+	const char *p = ex, *v;
+	size_t n = strlen(key);
+
+	for (; p != NULL && *p != '\0'; p = strchr(p, '\n'), p += p != NULL) {
+		if (*p != '#' || strncmp(p + 1, key, n) != 0 ||
+		    (p[n + 1] != ' ' && p[n + 1] != '\n'))
+			continue;
+		for (v = p + 1 + n; *v == ' '; v++)
+			;
+		*plen = strcspn(v, "\n");
+		return v;
+	}
+	return NULL;
+}
+
+static void
+check_example(const char *ex)
+{
+	const struct lm_confkey *k;
+	struct lm_config c;
+	char err[256] = "", want[512];
+	const char *v;
+	size_t len;
+
+	for (k = lm_conf_keys(); k->name != NULL; k++) {
+		v = example_line(ex, k->name, &len);
+		CHECK(v != NULL, "packaging/listmilter.conf lacks \"#%s\"",
+		    k->name);
+		if (v == NULL)
+			continue;
+		lm_strlcpy(want, k->def, sizeof want);
+		if (strncmp(want, "local:@RUNSTATEDIR@", 19) == 0)
+			snprintf(want, sizeof want, "local:/run%s", k->def + 19);
+		if (strncmp(want, "@SYSCONFDIR@", 12) == 0)
+			snprintf(want, sizeof want, "/etc%s", k->def + 12);
+		CHECK(len == strlen(want) && memcmp(v, want, len) == 0,
+		    "packaging/listmilter.conf: #%s %.*s, default is \"%s\"",
+		    k->name, (int)len, v, want);
+	}
+	CHECK(lm_conf_defaults(&c, "/etc", "/run") == 0 &&
+	    lm_conf_parse(&c, ex, strlen(ex), "listmilter.conf", err,
+	    sizeof err) == 0,
+	    "packaging/listmilter.conf parses: %s", err);
+	lm_conf_free(&c);
+}
+
 static void
 check_cli(const char *man8)
 {
@@ -148,12 +201,17 @@ int
 main(void)
 {
 	const char *src = getenv("LM_SRCDIR");
-	char *man5, *man8;
+	char *man5, *man8, *ex;
 
 	if (src == NULL)
 		src = ".";
-	man5 = slurp(src, "listmilter.conf.5");
-	man8 = slurp(src, "listmilter.8");
+	man5 = slurp(src, "docs/listmilter.conf.5");
+	man8 = slurp(src, "docs/listmilter.8");
+	ex = slurp(src, "packaging/listmilter.conf");
+	CHECK(ex != NULL, "packaging/listmilter.conf readable");
+	if (ex != NULL)
+		check_example(ex);
+	free(ex);
 	CHECK(man5 != NULL && man8 != NULL, "man pages readable under %s/docs",
 	    src);
 	if (man5 != NULL) {
