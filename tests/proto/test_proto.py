@@ -484,6 +484,50 @@ def reload_swaps_list_table_keeping_connections():
         mc.close()
 
 
+def reload_and_wait(word="reloaded"):
+    """SIGUSR1, then wait for one more log line containing word."""
+    before = LM.log().count(word)
+    LM.reload()
+    deadline = time.time() + 10
+    while LM.log().count(word) == before and time.time() < deadline:
+        time.sleep(0.05)
+    if LM.log().count(word) == before:
+        raise AssertionError("no new %r line after SIGUSR1" % word)
+
+
+@test
+def reload_leaves_message_in_flight_on_its_snapshot():
+    # The snapshot is taken at MAIL: a reload between DATA and end of
+    # message (the list renamed) must not change that message's rewrite.
+    with open(LM.lists_file) as f:        # without the line the test
+        saved = "".join(l for l in f        # above broke it with
+                        if "action=explode" not in l)
+    renamed = saved.replace('name="Test List"', 'name="Renamed List"')
+    mc = client()
+    content = mc._content_phase
+
+    def reload_then_content(res, headers, body):
+        with open(LM.lists_file, "w") as f:
+            f.write(renamed)
+        reload_and_wait()
+        content(res, headers, body)
+
+    try:
+        mc._content_phase = reload_then_content
+        a = mc.transaction("anne@example.org", ["list@lists.example.test"],
+                           msg())
+        munged(a, "Anne Author")
+        mc._content_phase = content
+        b = mc.transaction("anne@example.org", ["list@lists.example.test"],
+                           msg())
+        munged(b, "Anne Author", list_name="Renamed List")
+    finally:
+        mc.close()
+        with open(LM.lists_file, "w") as f:
+            f.write(saved)
+        reload_and_wait()
+
+
 DSN = (
     "From: MAILER-DAEMON@mx.members.example\r\n"
     "To: owner-list@lists.example.test\r\n"
