@@ -1,7 +1,8 @@
 #!/bin/sh
 # setup-and-test.sh - install what listmilter needs on Debian 12, build it
 # twice (a -Werror release build, then an ASan+UBSan build), run the whole
-# test suite against each build, and print the grand total as the last
+# test suite against each build, build the Debian package and test it
+# installed (tests/pkg/test_deb.py), and print the grand total as the last
 # line: "N passed, M failed".  Run as root from the source tree.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -57,6 +58,10 @@ if build build-asan --enable-sanitizers "CFLAGS=-O1 -g"; then
 else
 	F=$((F + 1))
 fi
+# Last: the package test installs the .deb on this machine and purges it.
+echo "=== Debian package (build, lintian, install, run as the unit does)"
+/usr/bin/python3 tests/pkg/test_deb.py 2>&1 | tee "$LOG"
+tally "$LOG"
 rm -f "$LOG"
 echo "$P passed, $F failed"
 [ "$F" -eq 0 ]
