@@ -3,7 +3,7 @@
 #
 # Suites: unit tests (tests/unit/t_*), fuzz-target replays over the seed
 # corpora plus pseudo-random inputs (tests/fuzz/replay_*), static checks
-# (layering, documentation coverage), protocol tests (tests/proto/*.py,
+# (layering, man page lint, every log reason and SMTP reply documented), protocol tests (tests/proto/*.py,
 # driving the real daemon) and end-to-end tests (tests/e2e/*.py, a real
 # Postfix on loopback).  Each suite prints "N passed, M failed" as its
 # last such line; a suite that dies without one counts as one failure.
@@ -64,7 +64,8 @@ for s in $SUITES; do
 		done ;;
 	static)
 		run "layering" sh "$SRC/tests/check-layering.sh" "$SRC"
-		run "manlint" sh "$SRC/tests/check-man.sh" "$SRC" ;;
+		run "manlint" sh "$SRC/tests/check-man.sh" "$SRC"
+		run "logdoc" sh "$SRC/tests/check-logdoc.sh" "$SRC" ;;
 	proto)
 		for t in "$SRC"/tests/proto/test_*.py; do
 			[ -f "$t" ] && run "proto $(basename "$t")" "$PY" "$t"
