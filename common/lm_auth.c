@@ -239,10 +239,12 @@ lm_authres_servid(const char *v, size_t len, char *out, size_t outsz)
 	for (; i < len && o + 1 < outsz; i++) {
 		unsigned char c = (unsigned char)v[i];
 
-		if (quoted ? c == '"' : (c == ';' || c == '(' || isspace(c)))
+		if (c == '\0' || (quoted ? c == '"' :
+		    (c == ';' || c == '(' || isspace(c))))
 			break;
-		if (quoted && c == '\\' && i + 1 < len)
-			c = (unsigned char)v[++i];
+		if (quoted && c == '\\' && i + 1 < len &&
+		    (c = (unsigned char)v[++i]) == '\0')
+			break;
 		out[o++] = (char)tolower(c);
 	}
 	if (outsz > 0)

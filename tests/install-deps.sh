@@ -4,7 +4,8 @@ set -e
 export DEBIAN_FRONTEND=noninteractive
 PKGS="build-essential autoconf automake pkg-config libmilter-dev
 libunbound-dev libopendkim-dev libspf2-dev libssl-dev postfix swaks python3 python3-yaml
-python3-dkim mandoc dpkg-dev debhelper lintian systemd"
+python3-dkim mandoc dpkg-dev debhelper lintian systemd clang
+libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

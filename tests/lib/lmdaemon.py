@@ -189,6 +189,25 @@ def unbound_conf(dns_records, zones=(), servfail_zones=()):
 
 # ---- the daemon -------------------------------------------------------------
 
+VALGRIND_SUPP = os.path.join(REPO_ROOT, "tests", "valgrind.supp")
+
+
+def valgrind_prefix(tmpdir):
+    """With LM_VALGRIND=1 in the environment the daemon runs under
+    valgrind memcheck: any memory error or definite/indirect leak makes it
+    exit 99 instead of 0, which the tests' exit-status checks report;
+    the report is in $T/valgrind-PID.log, or in $LM_VALGRIND_LOGDIR
+    (tests/valgrind.sh runs the protocol and end-to-end suites this way)."""
+    if os.environ.get("LM_VALGRIND", "") in ("", "0"):
+        return []
+    return ["valgrind", "--tool=memcheck", "--error-exitcode=99",
+            "--leak-check=full", "--errors-for-leak-kinds=definite,indirect",
+            "--show-leak-kinds=definite,indirect", "--track-origins=yes",
+            "--suppressions=" + VALGRIND_SUPP,
+            "--log-file=" + os.path.join(
+                os.environ.get("LM_VALGRIND_LOGDIR", tmpdir),
+                "valgrind-%p.log")]
+
 class Listmilter:
     """One listmilter process with its own config under tmpdir."""
 
@@ -255,12 +274,14 @@ class Listmilter:
                            stderr=subprocess.PIPE, text=True, timeout=30)
         return p.returncode, p.stderr
 
-    def start(self, timeout=15.0):
+    def start(self, timeout=None):
         """Write the config, start the daemon in the foreground and wait
         until its socket accepts connections."""
         self._check_binary()
         if self.proc is not None and self.proc.poll() is None:
             raise DaemonError("already running (pid %d)" % self.proc.pid)
+        if timeout is None:
+            timeout = 120.0 if valgrind_prefix(self.dir) else 15.0
         self.write_config()
         for stale in (self.socket_path, self.pidfile):
             if os.path.exists(stale):
@@ -268,7 +289,9 @@ class Listmilter:
         log = open(self.logfile, "ab")
         try:
             self.proc = subprocess.Popen(
-                [self.binary, "-f", "-c", self.conf], stdin=subprocess.DEVNULL,
+                valgrind_prefix(self.dir) + [self.binary, "-f", "-c",
+                                             self.conf],
+                stdin=subprocess.DEVNULL,
                 stdout=log, stderr=log, cwd=self.dir,
                 umask=-1 if self.umask is None else self.umask)
         finally:
@@ -345,11 +368,13 @@ class Listmilter:
             raise DaemonError("listmilter is not running")
         os.kill(self.proc.pid, signal.SIGUSR1)
 
-    def stop(self, timeout=20.0):
+    def stop(self, timeout=None):
         """SIGTERM, wait (libmilter needs ~6-7 s to notice), SIGKILL after
         timeout.  Returns a StopResult; None if it was not started."""
         if self.proc is None:
             return None
+        if timeout is None:
+            timeout = 120.0 if valgrind_prefix(self.dir) else 20.0
         started = time.time()
         killed = False
         if self.proc.poll() is None:
@@ -386,6 +411,98 @@ class Listmilter:
     def __exit__(self, *exc):
         self.stop()
         return False
+
+    # ---- crash and restart (tests/e2e/test_crash.py) -------------------
+
+    def kill9(self):
+        """SIGKILL the daemon (its own PID only) and reap it.  Returns a
+        StopResult: status -9, and normally socket_removed and
+        pidfile_removed False, because nothing ran to remove them."""
+        if self.proc is None:
+            return None
+        started = time.time()
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        result = StopResult(self.proc.returncode,
+                            not os.path.exists(self.socket_path),
+                            not os.path.exists(self.pidfile),
+                            time.time() - started, self.log(), True)
+        self.proc = None
+        return result
+
+    def restart(self, timeout=None):
+        """Start the daemon again after kill9() WITHOUT removing what the
+        dead one left behind (start() unlinks the socket and pid file
+        first): the daemon itself must replace a stale UNIX socket and
+        pid file, as it has to after a crash in production.  Waits until
+        the socket accepts connections and the pid file names the new
+        process.  Returns (socket_was_stale, pidfile_was_stale)."""
+        self._check_binary()
+        if self.running():
+            raise DaemonError("already running (pid %d)" % self.proc.pid)
+        if timeout is None:
+            timeout = 120.0 if valgrind_prefix(self.dir) else 15.0
+        stale = (os.path.exists(self.socket_path),
+                 os.path.exists(self.pidfile))
+        log = open(self.logfile, "ab")
+        try:
+            self.proc = subprocess.Popen(
+                valgrind_prefix(self.dir) + [self.binary, "-f", "-c",
+                                             self.conf],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                cwd=self.dir,
+                umask=-1 if self.umask is None else self.umask)
+        finally:
+            log.close()
+        deadline = time.time() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise DaemonError("listmilter exited with status %d on "
+                                  "restart (stale socket %s, pid file %s); "
+                                  "log:\n%s" % (self.proc.returncode,
+                                                stale[0], stale[1],
+                                                self.log()[-3000:]))
+            if self._socket_ready() and self._pidfile_pid() == self.proc.pid:
+                return stale
+            if time.time() > deadline:
+                self.kill9()
+                raise DaemonError("listmilter not ready %ss after restart "
+                                  "(stale socket %s, pid file %s); log:\n%s"
+                                  % (timeout, stale[0], stale[1],
+                                     self.log()[-3000:]))
+            time.sleep(0.02)
+
+    def _pidfile_pid(self):
+        try:
+            with open(self.pidfile) as f:
+                return int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def reload_wait(self, timeout=30.0):
+        """SIGUSR1, then wait for the daemon's answer in its log: a new
+        "reloaded ..." line (returns ("ok", line)) or "reload failed ..."
+        line (returns ("failed", line)).  One reload at a time: signals
+        sent while one is pending are merged by the kernel."""
+        def lines():
+            return [l for l in self.log().splitlines()
+                    if "reloaded " in l or "reload failed" in l]
+        before = len(lines())
+        self.reload()
+        deadline = time.time() + timeout
+        while True:
+            now = lines()
+            if len(now) > before:
+                line = now[before]
+                return ("failed" if "reload failed" in line else "ok"), line
+            if not self.running():
+                raise DaemonError("listmilter exited during reload; log:\n%s"
+                                  % self.log()[-3000:])
+            if time.time() > deadline:
+                raise DaemonError("no reload log line %ss after SIGUSR1"
+                                  % timeout)
+            time.sleep(0.01)
 
 
 def _write(path, text):

@@ -642,6 +642,34 @@ class Postfix:
                            text=True, timeout=30)
         return re.findall(r'"queue_id": "([^"]+)"', p.stdout)
 
+    def flush(self):
+        """postqueue -f: attempt delivery of all deferred mail now."""
+        subprocess.run(["postqueue", "-c", self.etc, "-f"],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=30)
+
+    def wait_queue_empty(self, timeout=POSTFIX_TIMEOUT, flush_every=2.0):
+        """Poll until the queue is empty, running postqueue -f every
+        flush_every seconds so deferred mail is retried; returns the
+        seconds it took, or raises AssertionError with what is left."""
+        started = time.time()
+        last_flush = started
+        while True:
+            left = self.queue_ids()
+            if not left:
+                return time.time() - started
+            now = time.time()
+            if now - started > timeout:
+                raise AssertionError("queue not empty after %ss: %d left "
+                                     "(%s)\nmaillog tail:\n%s" % (
+                                         timeout, len(left),
+                                         " ".join(left[:10]),
+                                         self.maillog()[-3000:]))
+            if flush_every and now - last_flush >= flush_every:
+                self.flush()
+                last_flush = now
+            time.sleep(0.2)
+
 
 def _write(path, text):
     with open(path, "w") as f:

@@ -19,7 +19,8 @@
    and local DNS data (libunbound local-data, never live DNS) is loaded by
    "reload", and list mail is rewritten; a broken list table is refused
    by ExecReload's check and by the daemon itself, and the old one keeps
-   serving; SIGTERM removes the socket; dpkg --purge removes the package and its conffiles.
+   serving; listmilter-report reads the syslog lines; SIGTERM removes the
+   socket; dpkg --purge removes the package and its conffiles.
 
 Needs root, dpkg-dev, debhelper, lintian, systemd (for systemd-analyze)
 and postfix installed (the postfix user); tests/install-deps.sh installs
@@ -385,6 +386,19 @@ def broken_list_table_refused_old_one_serves():
     finally:
         with open(LISTS, "w") as f:
             f.write(good)
+
+
+@test
+def report_reads_the_syslog_lines():
+    log = need("log")
+    if not os.path.exists("/usr/sbin/listmilter-report"):
+        raise AssertionError("/usr/sbin/listmilter-report not installed")
+    p = subprocess.run(["/usr/sbin/listmilter-report", "--json"],
+                       input=log.text(), text=True, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+    eq(p.returncode, 0, "listmilter-report:\n" + p.stdout)
+    contains(p.stdout, '"list":"%s","messages":2,"munged":2' % LIST,
+             "per-list counts")
 
 
 @test

@@ -628,9 +628,14 @@ def stale_socket_replaced_and_userid_dropped():
             time.sleep(0.05)
         eq(pwd.getpwuid(st.st_uid).pw_name, "nobody", "socket owner")
         eq(stat.S_IMODE(st.st_mode) & 0o007, 0, "UMask 007: no access for others")
-        with open("/proc/%d/status" % lm2.pid) as f:
-            uids = [l for l in f if l.startswith("Uid:")][0].split()[1:]
-        eq(set(uids), {str(pwd.getpwnam("nobody").pw_uid)}, "process uids")
+        want = {str(pwd.getpwnam("nobody").pw_uid)}
+        while True:                       # setuid follows the chown
+            with open("/proc/%d/status" % lm2.pid) as f:
+                uids = [l for l in f if l.startswith("Uid:")][0].split()[1:]
+            if set(uids) == want or time.time() > deadline:
+                break
+            time.sleep(0.05)
+        eq(set(uids), want, "process uids")
         with MilterClient(lm2.address) as mc:
             r = mc.transaction("anne@example.org", ["list@lists.example.test"],
                                msg())
