@@ -247,6 +247,11 @@ lm_envrcpt(SMFICTX *ctx, char **argv)
 
 	if (c == NULL || c->snap == NULL)
 		return SMFIS_TEMPFAIL;
+	/* {rcpt_mailer} comes from an SMTP server (Postfix smtpd, any
+	   Sendmail daemon, which also knows "i" at MAIL), never from
+	   Postfix's cleanup: such a client can take a 452 per recipient */
+	if (c->local && smfi_getsymval(ctx, "{rcpt_mailer}") != NULL)
+		c->local = 0;
 	if (argv[0] != NULL && lm_addr_envelope(argv[0], strlen(argv[0]),
 	    &local, &domain) == 0 && local != NULL)
 		match = lm_listtab_match(c->snap->lists, local, domain, &ref);

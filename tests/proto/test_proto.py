@@ -449,6 +449,22 @@ def local_submission_mixed_refused_at_eom():
 
 
 @test
+def sendmail_loopback_smtp_mixed_get_452():
+    # Sendmail over SMTP from 127.0.0.1 (its MSP, a local script): the queue
+    # id is known at MAIL as on Postfix's cleanup path, but RCPT carries
+    # {rcpt_mailer}, so the client is an SMTP client that can retry a 452'd
+    # recipient in a transaction of its own.
+    with client() as mc:
+        r = mc.transaction("anne@example.org",
+                           ["list@lists.example.test", "bob@members.example.test"],
+                           msg(), client=milterclient.LOCAL_CLIENT,
+                           macros={"i": "4B2C1D0E9F"})
+    eq([x[2][:9] for x in r.rcpt_replies], ["250 2.1.5", "452 4.5.3"],
+       "RCPT replies")
+    munged(r, "Anne Author")
+
+
+@test
 def oversized_header_refused():
     big = "X-Filler: " + "x" * 900 + "\r\n"
     r = send(extra=big * 1300)
