@@ -24,6 +24,7 @@ stop() closes it.
 
     dns = DNSStub({("_dmarc.fwd.example", "TXT"): ["v=DMARC1; p=reject"]})
     dns.start()        # dns.port is the UDP port on 127.0.0.1
+                       # (port=53 for programs that take no port, as root)
 """
 
 import socket
@@ -89,7 +90,7 @@ def _rr(owner, rtype, ttl, rd):
 
 
 class DNSStub:
-    def __init__(self, records, servfail=(), ttl=300, timeout=()):
+    def __init__(self, records, servfail=(), ttl=300, timeout=(), port=0):
         self.records = {}
         for (n, t), v in records.items():
             self.records.setdefault((_norm(n), t), []).extend(v)
@@ -101,7 +102,7 @@ class DNSStub:
         self.ttl = ttl
         self.queries = []
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind(("127.0.0.1", port))
         self.port = self.sock.getsockname()[1]
         self.thread = threading.Thread(target=self._serve, daemon=True)
 
