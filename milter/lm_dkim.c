@@ -217,7 +217,7 @@ hook_wait(void *srv, void *qh, struct timeval *to, size_t *bytes,
 	q->q = NULL;
 	ret = hand_over(q, rc, res, bytes, dnssec);
 	if (res != NULL)
-		ub_resolve_free(res);
+		lm_dns_free(res);
 	return ret;
 }
 
@@ -315,7 +315,7 @@ prefetch(struct lm_dkim_ver *v, DKIM_SIGINFO *sig)
 		return DKIM_CBSTAT_DEFAULT;	/* libopendkim refuses it */
 	rc = lm_dns_query(v->k->dns, name, LM_T_TXT, &v->deadline, &res);
 	if (res != NULL)
-		ub_resolve_free(res);
+		lm_dns_free(res);
 	if (rc == LM_DNS_TEMPFAIL)
 		return refuse(v, sig, LM_DKIM_TEMPERROR, "key query: no "
 		    "answer before the message deadline", DKIM_CBSTAT_TRYAGAIN);

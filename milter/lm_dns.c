@@ -13,7 +13,12 @@
 #include <unbound.h>
 
 #include "lm_buf.h"
+#include "lm_cache.h"
 #include "lm_dns.h"
+
+#define DNS_CACHE_ENTRIES	10000
+#define DNS_CACHE_BYTES		(8u << 20)
+#define DNS_CACHE_MAXTTL	86400	/* RFC 2181 8 suggests a week */
 
 struct lm_dns {
 	struct ub_ctx	*ub;
@@ -22,6 +27,8 @@ struct lm_dns {
 	pthread_mutex_t	 mu;
 	int		 refs;
 	char		*k_ns, *k_conf, *k_ta;	/* config it was built from */
+	pthread_mutex_t	 cmu;		/* guards cache */
+	struct lm_cache	*cache;		/* answers within their TTL */
 };
 
 struct lm_query {
@@ -158,6 +165,8 @@ dns_destroy(struct lm_dns *d)
 	if (d->wake[1] >= 0)
 		close(d->wake[1]);
 	pthread_mutex_destroy(&d->mu);
+	pthread_mutex_destroy(&d->cmu);
+	lm_cache_free(d->cache);
 	free(d->k_ns);
 	free(d->k_conf);
 	free(d->k_ta);
@@ -174,6 +183,12 @@ lm_dns_new(const struct lm_config *c, char *err, size_t errsz)
 	d->wake[0] = d->wake[1] = -1;
 	d->refs = 1;
 	pthread_mutex_init(&d->mu, NULL);
+	pthread_mutex_init(&d->cmu, NULL);
+	if ((d->cache = lm_cache_new(DNS_CACHE_ENTRIES, DNS_CACHE_BYTES)) ==
+	    NULL) {
+		snprintf(err, errsz, "out of memory");
+		goto fail;
+	}
 	if ((d->ub = ub_ctx_create()) == NULL) {
 		snprintf(err, errsz, "cannot create libunbound context");
 		goto fail;
@@ -270,11 +285,225 @@ query_new(void)
 	return q;
 }
 
+/* --- our copies of answers, and the cache --------------------------- */
+
+static long long
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec;
+}
+
+void
+lm_dns_free(struct ub_result *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; r->data != NULL && r->data[i] != NULL; i++)
+		free(r->data[i]);
+	free(r->data);
+	free(r->len);
+	free(r->answer_packet);
+	free(r->qname);
+	free(r->canonname);
+	free(r->why_bogus);
+	free(r);
+}
+
+enum { H_QTYPE, H_QCLASS, H_RCODE, H_HAVEDATA, H_NXDOMAIN, H_SECURE,
+	H_BOGUS, H_TTL, H_ANSLEN, H_NDATA, H_N };
+
+/* r as bytes: the header ints, each rdata (length, bytes), the wire
+   answer, qname and canonname NUL-terminated ("" for none). */
+static int
+res_pack(const struct ub_result *r, lm_buf *b)
+{
+	int h[H_N] = { r->qtype, r->qclass, r->rcode, r->havedata, r->nxdomain,
+	    r->secure, r->bogus, r->ttl, r->answer_packet != NULL ?
+	    r->answer_len : 0, 0 };
+	int i, bad;
+
+	while (r->data != NULL && r->data[h[H_NDATA]] != NULL)
+		h[H_NDATA]++;
+	bad = lm_buf_add(b, h, sizeof h);
+	for (i = 0; i < h[H_NDATA]; i++)
+		bad |= lm_buf_add(b, &r->len[i], sizeof r->len[i]) |
+		    lm_buf_add(b, r->data[i], (size_t)r->len[i]);
+	if (h[H_ANSLEN] > 0)
+		bad |= lm_buf_add(b, r->answer_packet, (size_t)h[H_ANSLEN]);
+	bad |= lm_buf_add(b, r->qname != NULL ? r->qname : "",
+	    r->qname != NULL ? strlen(r->qname) + 1 : 1);
+	bad |= lm_buf_add(b, r->canonname != NULL ? r->canonname : "",
+	    r->canonname != NULL ? strlen(r->canonname) + 1 : 1);
+	return bad ? -1 : 0;
+}
+
+struct rd {
+	const char	*p, *e;
+};
+
+/* n bytes from the reader into a new allocation (n may be 0). */
+static void *
+rd_bytes(struct rd *r, size_t n)
+{
+	void *v;
+
+	if ((size_t)(r->e - r->p) < n || (v = malloc(n > 0 ? n : 1)) == NULL)
+		return NULL;
+	memcpy(v, r->p, n);
+	r->p += n;
+	return v;
+}
+
+static int
+rd_int(struct rd *r, int *v)
+{
+	if ((size_t)(r->e - r->p) < sizeof *v)
+		return -1;
+	memcpy(v, r->p, sizeof *v);
+	r->p += sizeof *v;
+	return *v >= 0 ? 0 : -1;
+}
+
+static char *
+rd_str(struct rd *r)
+{
+	const char *z = memchr(r->p, '\0', (size_t)(r->e - r->p));
+
+	return z != NULL ? rd_bytes(r, (size_t)(z - r->p) + 1) : NULL;
+}
+
+static int
+rd_rdata(struct rd *r, struct ub_result *res, int n)
+{
+	int i;
+
+	if ((res->data = calloc((size_t)n + 1, sizeof *res->data)) == NULL ||
+	    (res->len = calloc((size_t)n + 1, sizeof *res->len)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (rd_int(r, &res->len[i]) != 0 || (res->data[i] =
+		    rd_bytes(r, (size_t)res->len[i])) == NULL)
+			return -1;
+	return 0;
+}
+
+/* A new result from res_pack() bytes; ttl >= 0 replaces the stored TTL
+   (what is left of it for a cached answer).  NULL when out of memory. */
+static struct ub_result *
+res_unpack(const char *p, size_t n, int ttl)
+{
+	struct rd r = { p, p + n };
+	struct ub_result *res = calloc(1, sizeof *res);
+	int h[H_N], i;
+
+	if (res == NULL)
+		return NULL;
+	for (i = 0; i < H_N; i++)
+		if (rd_int(&r, &h[i]) != 0)
+			goto fail;
+	res->qtype = h[H_QTYPE];
+	res->qclass = h[H_QCLASS];
+	res->rcode = h[H_RCODE];
+	res->havedata = h[H_HAVEDATA];
+	res->nxdomain = h[H_NXDOMAIN];
+	res->secure = h[H_SECURE];
+	res->bogus = h[H_BOGUS];
+	res->ttl = ttl >= 0 ? ttl : h[H_TTL];
+	if (rd_rdata(&r, res, h[H_NDATA]) != 0 || (h[H_ANSLEN] > 0 &&
+	    (res->answer_packet = rd_bytes(&r, (size_t)h[H_ANSLEN])) == NULL))
+		goto fail;
+	res->answer_len = h[H_ANSLEN];
+	if ((res->qname = rd_str(&r)) == NULL ||
+	    (res->canonname = rd_str(&r)) == NULL)
+		goto fail;
+	if (res->canonname[0] == '\0') {
+		free(res->canonname);
+		res->canonname = NULL;
+	}
+	return res;
+fail:
+	lm_dns_free(res);
+	return NULL;
+}
+
+/* The cache key: the lower-cased name without a final dot, NUL, type. */
+static size_t
+cache_key(const char *name, int type, char *key, size_t sz)
+{
+	size_t n = strlen(name);
+
+	if (n > 1 && name[n - 1] == '.')
+		n--;
+	if (n + 1 + sizeof type > sz)
+		return 0;
+	memcpy(key, name, n);
+	lm_lower(key, n);
+	key[n] = '\0';
+	memcpy(key + n + 1, &type, sizeof type);
+	return n + 1 + sizeof type;
+}
+
+static struct ub_result *
+cache_get(struct lm_dns *d, const char *key, size_t klen)
+{
+	struct ub_result *res = NULL;
+	long long exp, now = mono_now();
+	lm_buf b;
+	int hit;
+
+	lm_buf_init(&b, DNS_CACHE_BYTES);
+	pthread_mutex_lock(&d->cmu);
+	hit = lm_cache_get(d->cache, key, klen, now, &b, &exp);
+	pthread_mutex_unlock(&d->cmu);
+	if (hit == 1)
+		res = res_unpack(b.s, b.len, (int)(exp - now));
+	lm_buf_free(&b);
+	return res;
+}
+
+static void
+cache_put(struct lm_dns *d, const char *key, size_t klen, const lm_buf *b,
+    int ttl)
+{
+	long long now = mono_now();
+
+	pthread_mutex_lock(&d->cmu);
+	(void)lm_cache_put(d->cache, key, klen, b->s, b->len, now +
+	    (ttl < DNS_CACHE_MAXTTL ? ttl : DNS_CACHE_MAXTTL), now);
+	pthread_mutex_unlock(&d->cmu);
+}
+
 struct lm_dns_q {
 	struct lm_dns	*dns;
 	struct lm_query	*q;
 	int		 id;
+	struct ub_result *hit;		/* answered from the cache */
+	char		 key[300];
+	size_t		 klen;
 };
+
+/* Our copy of libunbound's result r; answers (not failures, not bogus)
+   with a TTL go into the cache. */
+static struct ub_result *
+adopt(struct lm_dns_q *h, const struct ub_result *r)
+{
+	struct ub_result *out = NULL;
+	enum lm_dns_rc rc = classify(r);
+	lm_buf b;
+
+	lm_buf_init(&b, DNS_CACHE_BYTES);
+	if (res_pack(r, &b) == 0 && (out = res_unpack(b.s, b.len, -1)) !=
+	    NULL && rc != LM_DNS_TEMPFAIL && rc != LM_DNS_PERMFAIL &&
+	    !r->bogus && r->ttl > 0 && h->klen > 0)
+		cache_put(h->dns, h->key, h->klen, &b, r->ttl);
+	lm_buf_free(&b);
+	return out;
+}
 
 struct lm_dns_q *
 lm_dns_start(struct lm_dns *d, const char *name, int type)
@@ -284,6 +513,9 @@ lm_dns_start(struct lm_dns *d, const char *name, int type)
 	if (h == NULL)
 		return NULL;
 	h->dns = d;
+	h->klen = cache_key(name, type, h->key, sizeof h->key);
+	if (h->klen > 0 && (h->hit = cache_get(d, h->key, h->klen)) != NULL)
+		return h;
 	if ((h->q = query_new()) == NULL) {
 		free(h);
 		return NULL;
@@ -321,7 +553,10 @@ lm_dns_cancel(struct lm_dns_q *h)
 {
 	if (h == NULL)
 		return;
-	abandon(h);
+	if (h->hit != NULL)
+		lm_dns_free(h->hit);
+	else
+		abandon(h);
 	free(h);
 }
 
@@ -333,18 +568,20 @@ lm_dns_wait(struct lm_dns_q *h, const struct timespec *deadline,
 	enum lm_dns_rc rc;
 
 	*res = NULL;
+	if (h->hit != NULL) {
+		*res = h->hit;
+		free(h);
+		return classify(*res);
+	}
 	if (query_wait(q, deadline) != 0) {
 		lm_dns_cancel(h);
 		return LM_DNS_TEMPFAIL;
 	}
-	if (q->err != 0 || q->res == NULL) {
-		rc = LM_DNS_TEMPFAIL;
-		if (q->res != NULL)
-			ub_resolve_free(q->res);
-	} else {
-		rc = classify(q->res);
-		*res = q->res;
-	}
+	rc = LM_DNS_TEMPFAIL;
+	if (q->err == 0 && q->res != NULL && (*res = adopt(h, q->res)) != NULL)
+		rc = classify(*res);
+	if (q->res != NULL)
+		ub_resolve_free(q->res);
 	query_free(q);
 	free(h);
 	return rc;

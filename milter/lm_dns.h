@@ -14,9 +14,18 @@
  * TrustAnchorFile (ub_ctx_add_ta_file).  Cache limits are set here
  * (msg-cache-size, rrset-cache-size) so memory stays bounded.
  *
+ * Cache: answers (data, NODATA, NXDOMAIN; not SERVFAIL or other
+ * failures, not DNSSEC-bogus ones) are kept in an lm_cache of at most
+ * 10,000 entries and 8 MB for their TTL (at most a day; RFC 2181 5.2,
+ * RFC 2308 5), so a name asked again within its TTL costs no round trip
+ * through libunbound's worker thread; a cached answer's ttl is what is
+ * left of it.  libunbound's own cache stays behind it.
+ *
  * Ownership: lm_dns_new() returns a resolver with one reference;
  * lm_dns_ref()/lm_dns_unref() are thread-safe.  Results of lm_dns_query()
- * belong to the caller (ub_resolve_free()).
+ * and lm_dns_wait() are our own copies (struct ub_result laid out as
+ * libunbound's) and belong to the caller, who frees them with
+ * lm_dns_free(), never ub_resolve_free().
  */
 #ifndef LM_DNS_H
 #define LM_DNS_H
@@ -57,6 +66,7 @@ struct lm_dns_q *lm_dns_start(struct lm_dns *, const char *name, int type);
 enum lm_dns_rc lm_dns_wait(struct lm_dns_q *, const struct timespec *deadline,
 	    struct ub_result **res);
 void	 lm_dns_cancel(struct lm_dns_q *);
+void	 lm_dns_free(struct ub_result *);
 
 /* Join the strings of one TXT rdata (RFC 1035 3.3.14) into out (NUL-
    terminated); returns the length or -1 if it does not fit. */

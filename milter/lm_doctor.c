@@ -170,7 +170,7 @@ txt_each(const struct lm_doc_env *env, const char *name, txt_fn fn,
 		    DOC_TXT_MAX)) >= 0)
 			fn(arg, txt, (size_t)n);
 	if (res != NULL)
-		ub_resolve_free(res);
+		lm_dns_free(res);
 	free(txt);
 	return rc;
 }
@@ -697,7 +697,7 @@ has_address(const struct lm_doc_env *env, const char *dom)
 	for (i = 0; i < sizeof types / sizeof types[0]; i++) {
 		rc = lm_dns_query(env->dns, dom, types[i], &dl, &res);
 		if (res != NULL)
-			ub_resolve_free(res);
+			lm_dns_free(res);
 		if (rc == LM_DNS_OK)
 			return rc;
 		if (is_lookup_error(rc))
@@ -742,7 +742,7 @@ check_mx(const struct lm_doc_env *env, const struct lm_doc_target *t,
 	rc = lm_dns_query(env->dns, dom, T_MX, &dl, &res);
 	null = rc == LM_DNS_OK ? mx_list(res, list, sizeof list) : 0;
 	if (res != NULL)
-		ub_resolve_free(res);
+		lm_dns_free(res);
 	if (rc == LM_DNS_NXDOMAIN || rc == LM_DNS_NODATA) {
 		mx_none(env, dom, r);
 		return;
@@ -803,7 +803,7 @@ forward_has(const struct lm_doc_env *env, const char *name, const char *ip)
 		found |= (size_t)res->len[i] == alen &&
 		    memcmp(res->data[i], a, alen) == 0;
 	if (res != NULL)
-		ub_resolve_free(res);
+		lm_dns_free(res);
 	return found ? 1 : is_lookup_error(rc) ? -1 : 0;
 }
 
@@ -839,7 +839,7 @@ ptr_names(const struct lm_doc_env *env, const char *rev, const char *ip,
 		}
 	}
 	if (res != NULL)
-		ub_resolve_free(res);
+		lm_dns_free(res);
 	return rc;
 }
 

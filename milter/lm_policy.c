@@ -35,7 +35,7 @@ fetch_record(struct lm_dns *dns, const char *name,
 		snprintf(out->detail, sizeof out->detail, "%s TXT: %s", q,
 		    lm_dns_rc_name(rc));
 		if (res != NULL)
-			ub_resolve_free(res);
+			lm_dns_free(res);
 		return F_TEMPFAIL;
 	}
 	for (i = 0; rc == LM_DNS_OK && res->data[i] != NULL; i++) {
@@ -46,7 +46,7 @@ fetch_record(struct lm_dns *dns, const char *name,
 			found = 99;	/* invalid record: none at this name */
 	}
 	if (res != NULL)
-		ub_resolve_free(res);
+		lm_dns_free(res);
 	return found == 1 ? F_FOUND : F_NONE;
 }
 
@@ -65,7 +65,7 @@ nonexistent(struct lm_dns *dns, const char *domain,
 		out->queries++;
 		rc = lm_dns_query(dns, domain, types[i], deadline, &res);
 		if (res != NULL)
-			ub_resolve_free(res);
+			lm_dns_free(res);
 		if (rc == LM_DNS_NXDOMAIN)
 			return 1;
 		if (rc == LM_DNS_OK)

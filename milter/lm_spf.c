@@ -518,7 +518,7 @@ spfdns_lookup(SPF_dns_server_t *s, const char *name, ns_type type, int cache)
 	if (rr != NULL)
 		count_void(rq, name, type, kind, rr->herrno);
 	if (res != NULL)
-		ub_resolve_free(res);
+		lm_dns_free(res);
 	return rr;		/* NULL only when malloc fails */
 }
 

@@ -415,7 +415,8 @@ def check_verifies(b, filters, sig, lm):
     out = sh([b.drv, "-s", filters["opendkim"][1], "-n", "1", "-w", "0",
               "-F", AUTHOR, "-r", LIST, "-a", CLIENT_IP, "-f", sig, "-vv"],
              timeout=60)
-    if not re.search(r"mod '.' Authentication-Results: .*dkim=pass", out):
+    if not re.search(r"mod '.' Authentication-Results:.*?dkim=pass", out,
+                     re.S):
         raise SystemExit("opendkim does not verify the message:\n" + out)
     sh([b.drv, "-s", filters["listmilter"][1], "-n", "1", "-w", "0", "-F",
         AUTHOR, "-r", LIST, "-a", CLIENT_IP, "-f", sig], timeout=60)

@@ -13,7 +13,8 @@ Types and their rdata:
               CNAME RR plus the target's RRs of that type (one level, as
               an authoritative server for both names does)
 
-Unknown names get NXDOMAIN, known names without that type NODATA (an
+Answers carry TTL `ttl` (default 300 s), or ttls[name] for the names in
+the optional dict ttls.  Unknown names get NXDOMAIN, known names without that type NODATA (an
 empty list is NODATA too).  Names listed in `servfail` get SERVFAIL.
 Queries matched by `timeout` are never answered: an entry is a name
 (every type that has no records of its own at that name) or a
@@ -90,7 +91,8 @@ def _rr(owner, rtype, ttl, rd):
 
 
 class DNSStub:
-    def __init__(self, records, servfail=(), ttl=300, timeout=(), port=0):
+    def __init__(self, records, servfail=(), ttl=300, timeout=(), port=0,
+                 ttls=None):
         self.records = {}
         for (n, t), v in records.items():
             self.records.setdefault((_norm(n), t), []).extend(v)
@@ -100,6 +102,7 @@ class DNSStub:
                            else (_norm(t[0]), t[1]) for t in timeout)
         self.names |= set(t for t in self.timeout if isinstance(t, str))
         self.ttl = ttl
+        self.ttls = dict((_norm(n), t) for n, t in (ttls or {}).items())
         self.queries = []
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", port))
@@ -135,7 +138,8 @@ class DNSStub:
                 return 0, [rr]
             rcode, more = self._lookup1(target, rtype)
             return rcode, [rr] + more
-        return 0, [_rr(owner, rtype, self.ttl, _rdata(rtype, v))
+        return 0, [_rr(owner, rtype, self.ttls.get(name, self.ttl),
+                       _rdata(rtype, v))
                    for v in self.records.get((name, rtype), [])]
 
     def _lookup1(self, target, rtype):

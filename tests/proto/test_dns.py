@@ -29,7 +29,9 @@ DNS = DNSStub({
     ("a.b.walk.example", "A"): ["192.0.2.7"],
     ("a.b.walk.example", "TXT"): SPF,
     ("sf.example", "TXT"): SPF,
-}, servfail=["_dmarc.sf.example"])
+    ("_dmarc.short.example", "TXT"): ["v=DMARC1; p=reject"],
+    ("short.example", "TXT"): SPF,
+}, servfail=["_dmarc.sf.example"], ttls={"_dmarc.short.example": 2})
 T = tempfile.mkdtemp(prefix="lm-dns-")
 LM = Listmilter(T, "list@lists.example.test temperror=accept\n", conf_extra={
     "Nameservers": "127.0.0.1@%d" % DNS.port, "UMask": "000",
@@ -65,6 +67,17 @@ def policy_from_forwarder_and_cached():
     for _ in range(5):
         send("b@fwd.example")
     eq(DNS.count("_dmarc.fwd.example"), 1, "answered from cache within TTL")
+
+
+@test
+def cached_answer_expires_with_its_ttl():
+    send("a@short.example")
+    send("b@short.example")
+    eq(DNS.count("_dmarc.short.example"), 1, "second message: cached")
+    time.sleep(3.2)                 # the record's TTL is 2 s
+    r = send("c@short.example")
+    eq(from_of(r), ['"c via list" <list@lists.example.test>'], "munged")
+    eq(DNS.count("_dmarc.short.example"), 2, "asked again after the TTL")
 
 
 @test
