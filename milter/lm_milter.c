@@ -28,7 +28,7 @@
 #define LM_ACTIONS (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | \
 	SMFIF_CHGFROM)
 #define LM_PROTO (SMFIP_NR_HDR | SMFIP_HDR_LEADSPC | SMFIP_NOUNKNOWN | \
-	SMFIP_NR_HELO | SMFIP_SKIP | SMFIP_NR_CONN)
+	SMFIP_NR_HELO | SMFIP_SKIP | SMFIP_NR_CONN | SMFIP_NR_MAIL)
 
 /* Set once by lm_milter_register() before smfi_main(); read-only after. */
 static struct lm_daemon *lm_the_daemon;
@@ -217,9 +217,12 @@ lm_envfrom(SMFICTX *ctx, char **argv)
 	struct lm_conn *c = conn_get(ctx);
 	char *local = NULL, *domain = NULL;
 	const char *q;
+	sfsistat ok;
 
+	/* out of memory: RCPT finds no state and tempfails there */
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
+	ok = c->pflags & SMFIP_NR_MAIL ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 	msg_end(c);
 	c->snap = lm_daemon_acquire(lm_the_daemon);
 	c->msg.max_hbytes = (size_t)c->snap->conf.max_header;
@@ -234,7 +237,7 @@ lm_envfrom(SMFICTX *ctx, char **argv)
 	/* Postfix non-SMTP submission: loopback, queue id known at MAIL */
 	q = smfi_getsymval(ctx, "i");
 	c->local = c->loopback && q != NULL && q[0] != '\0';
-	return SMFIS_CONTINUE;
+	return ok;
 }
 
 static sfsistat

@@ -382,6 +382,26 @@ def mixed_recipients_get_452():
 
 
 @test
+def negotiates_away_every_step_it_does_not_answer():
+    # what listmilter never refuses (connect, HELO, MAIL, each header) gets
+    # no reply, unknown commands are not sent; RCPT (452), DATA (accepts
+    # non-list mail), end of headers, body (SKIP) and end of message are
+    # answered
+    from milterclient import (SMFIP_NR_CONN, SMFIP_NR_HELO, SMFIP_NR_MAIL,
+                              SMFIP_NR_HDR, SMFIP_NOUNKNOWN, SMFIP_SKIP,
+                              SMFIP_HDR_LEADSPC, SMFIP_NR_RCPT,
+                              SMFIP_NR_DATA, SMFIP_NR_EOH, SMFIP_NR_BODY)
+    with client() as mc:
+        mc.transaction("anne@example.org", ["bob@members.example.test"], msg())
+        got = mc.protocol
+    want = (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_HDR |
+            SMFIP_NOUNKNOWN | SMFIP_SKIP | SMFIP_HDR_LEADSPC)
+    eq(hex(got & 0x1fffff), hex(want), "negotiated protocol flags")
+    for f in (SMFIP_NR_RCPT, SMFIP_NR_DATA, SMFIP_NR_EOH, SMFIP_NR_BODY):
+        eq(got & f, 0, "answered step 0x%x" % f)
+
+
+@test
 def non_list_mail_accepted_at_data():
     r = send(rcpts=("bob@members.example.test",))
     eq(r.verdict, "accept", "verdict")
