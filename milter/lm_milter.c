@@ -45,7 +45,7 @@ struct lm_conn {
 	int		 decided, oom;
 	char		 mailfrom[330];
 	struct lm_inbound inb;
-	struct lm_auth	 auth;
+	struct lm_auth	*auth;		/* while a message is evaluated */
 	int		 auth_on;
 	char		 trusted[256];	/* authserv-id whose dmarc=pass we took */
 	const struct lm_dkim_key *key;	/* the list signs its copies */
@@ -68,6 +68,8 @@ msg_end(struct lm_conn *c)
 	lm_msg_reset(&c->msg);
 	lm_addrlist_free(&c->from);
 	lm_inbound_reset(&c->inb);
+	free(c->auth);			/* 6.6 KB: not kept while idle */
+	c->auth = NULL;
 	c->auth_on = 0;
 	c->trusted[0] = '\0';
 	c->key = NULL;
@@ -289,10 +291,13 @@ auth_summary(const struct lm_conn *c, char *out, size_t sz)
 {
 	size_t i, o = 0;
 
-	lm_strlcpy(out, !c->auth.evaluated ? "-" : "none", sz);
-	for (i = 0; c->auth.evaluated && i < c->auth.nsigs && o + 1 < sz; i++)
+	const struct lm_auth *a = c->auth;
+
+	lm_strlcpy(out, a == NULL || !a->evaluated ? "-" : "none", sz);
+	for (i = 0; a != NULL && a->evaluated && i < a->nsigs && o + 1 < sz;
+	    i++)
 		o += (size_t)snprintf(out + o, sz - o, "%s%s:%s", i ? "," : "",
-		    lm_ares_name(c->auth.sig[i].res), c->auth.sig[i].domain);
+		    lm_ares_name(a->sig[i].res), a->sig[i].domain);
 }
 
 static void
@@ -304,7 +309,7 @@ log_line(struct lm_conn *c, const char *result)
 	    c->pol.lookup == LM_LK_FOUND ? lm_pol_name(c->pol.policy) :
 	    c->pol.lookup == LM_LK_NONE ? "absent" :
 	    c->pol.lookup == LM_LK_TEMPFAIL ? "tempfail" : "baddomain";
-
+	int ev = c->auth != NULL && c->auth->evaluated;
 	char dkim[200];
 
 	auth_summary(c, dkim, sizeof dkim);
@@ -313,8 +318,8 @@ log_line(struct lm_conn *c, const char *result)
 	    "result=%s%s%s%s", c->qid,
 	    c->list.addr, dom != NULL ? dom : "-", pol,
 	    c->looked_up && c->pol.domain[0] ? c->pol.domain : "-",
-	    c->auth.evaluated ? lm_ares_name(c->auth.spf) : "-", dkim,
-	    c->auth.evaluated ? lm_dmres_name(c->auth.dmarc) : "-",
+	    ev ? lm_ares_name(c->auth->spf) : "-", dkim,
+	    ev ? lm_dmres_name(c->auth->dmarc) : "-",
 	    c->trusted[0] ? "(trusted:" : "", c->trusted,
 	    c->trusted[0] ? ")" : "",
 	    lm_verdict_name(c->plan.verdict), c->plan.why ? c->plan.why : "-",
@@ -436,18 +441,21 @@ inbound_env(struct lm_conn *c, struct lm_inbound_env *env)
    address; mail submitted on this host (non-SMTP, UNIX-socket or loopback
    SMTP, where libspf2 would pass anything as "localhost") is not
    evaluated. */
-static void
+static int
 start_inbound(struct lm_conn *c)
 {
 	struct lm_inbound_env env;
 	struct timespec deadline;
 
 	if (c->local || !c->have_addr || c->loopback || c->facts.from == NULL)
-		return;
+		return 0;
+	if ((c->auth = calloc(1, sizeof *c->auth)) == NULL)
+		return -1;
 	c->auth_on = 1;
 	inbound_env(c, &env);
 	lm_deadline(&deadline, c->snap->conf.dns_timeout);
 	lm_inbound_start(&c->inb, &env, &c->msg, &deadline);
+	return 0;
 }
 
 static void
@@ -462,8 +470,8 @@ finish_inbound(struct lm_conn *c)
 	lm_deadline(&deadline, c->snap->conf.dns_timeout);
 	lm_inbound_finish(&c->inb, &env, lm_facts_author_domain(&c->facts),
 	    c->pol.lookup == LM_LK_FOUND ? &c->pol.rec : NULL,
-	    c->facts.lookup, &deadline, &c->auth);
-	c->facts.auth = &c->auth;
+	    c->facts.lookup, &deadline, c->auth);
+	c->facts.auth = c->auth;
 	trust_upstream(c);
 }
 
@@ -483,7 +491,7 @@ trust_upstream(struct lm_conn *c)
 	size_t i;
 	int received = 0;
 
-	if (!c->auth_on || c->auth.dmarc == LM_DM_PASS || dom == NULL ||
+	if (!c->auth_on || c->auth->dmarc == LM_DM_PASS || dom == NULL ||
 	    c->snap->conf.trusted_ids[0] == '\0')
 		return;
 	for (i = 0; i < c->msg.nh && received < 2; i++) {
@@ -498,7 +506,7 @@ trust_upstream(struct lm_conn *c)
 		if (lm_authres_dmarc(h->value, h->vlen, &res, from,
 		    sizeof from) == 0 && res == LM_DM_PASS &&
 		    strcasecmp(from, dom) == 0) {
-			c->auth.dmarc = LM_DM_PASS;
+			c->auth->dmarc = LM_DM_PASS;
 			lm_strlcpy(c->trusted, id, sizeof c->trusted);
 			return;
 		}
@@ -540,7 +548,8 @@ lm_eoh(SMFICTX *ctx)
 		return refuse(ctx, c);
 	c->key = lm_snap_key(c->snap, c->list.cfg);
 	c->msg.keep_body = c->list.cfg->action == LM_ACT_WRAP || c->key != NULL;
-	start_inbound(c);
+	if (start_inbound(c) != 0)
+		return lm_fail(ctx, c, 0, "out of memory starting verification");
 	return SMFIS_CONTINUE;
 }
 
@@ -743,7 +752,7 @@ eom(SMFICTX *ctx, struct lm_conn *c, lm_buf *ar)
 	snprintf(pol, sizeof pol, "%s%s%s", c->pol.lookup == LM_LK_FOUND ?
 	    lm_pol_name(c->pol.policy) : "", c->trusted[0] ? ", by trusted " :
 	    "", c->trusted);
-	if (c->auth_on && lm_authres_build(c->snap->authservid, &c->auth,
+	if (c->auth_on && lm_authres_build(c->snap->authservid, c->auth,
 	    lm_facts_author_domain(&c->facts), pol[0] ? pol : NULL, ar) != 0)
 		return lm_fail(ctx, c, 0, "cannot build Authentication-Results");
 	make_nonce(nonce, sizeof nonce);
