@@ -290,8 +290,8 @@ def dns_run(b, key_txt, files):
         recs[(d, "TXT")] = [SPF]
     stub = DNSStub(recs, ttl=300)
     stub.start()
-    lm = b.start_listmilter((), {"Nameservers": "127.0.0.1@%d" % stub.port},
-                            name="lm-dns")
+    lm = b.start_listmilter((), {"Nameservers": "127.0.0.1@%d" % stub.port,
+                                 "UnboundConfigFile": None}, name="lm-dns")
     msgs = []
     for i in range(ndom):
         p = os.path.join(b.tmp, "d%d.eml" % i)
