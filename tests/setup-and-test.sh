@@ -1,7 +1,8 @@
 #!/bin/sh
 # setup-and-test.sh - install what listmilter needs on Debian 12, build it
 # twice (a -Werror release build, then an ASan+UBSan build), run the whole
-# test suite against each build, build the Debian package and test it
+# test suite against each build, run every libFuzzer target for 10 s
+# (a third, clang build), build the Debian package and test it
 # installed (tests/pkg/test_deb.py), and print the grand total as the last
 # line: "N passed, M failed".  Run as root from the source tree.
 set -u
@@ -54,6 +55,13 @@ if build build-asan --enable-sanitizers "CFLAGS=-O1 -g"; then
 	(cd build-asan && ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    LM_FUZZ_RUNS=5000 make check 2>&1) | tee "$LOG"
+	tally "$LOG"
+else
+	F=$((F + 1))
+fi
+echo "=== libFuzzer smoke run (clang, ASan+UBSan, 10 s per target)"
+if build build-fuzz --enable-fuzzing CC=clang "CFLAGS=-O1 -g"; then
+	sh tests/fuzz/run-fuzzers.sh build-fuzz 10 "$(nproc)" 2>&1 | tee "$LOG"
 	tally "$LOG"
 else
 	F=$((F + 1))
