@@ -15,7 +15,11 @@ Types and their rdata:
 
 Answers carry TTL `ttl` (default 300 s), or ttls[name] for the names in
 the optional dict ttls.  Unknown names get NXDOMAIN, known names without that type NODATA (an
-empty list is NODATA too).  Names listed in `servfail` get SERVFAIL.
+empty list is NODATA too).  Names listed in `servfail` get SERVFAIL, in
+`refused` REFUSED.  A UDP answer larger than 512 bytes (or the EDNS(0)
+size of the query) goes out empty with TC set, and the same port answers
+over TCP (RFC 7766) unless tcp=False; names in `truncate` get TC over UDP
+and a closed connection over TCP.
 Queries matched by `timeout` are never answered: an entry is a name
 (every type that has no records of its own at that name) or a
 (name, type) pair.  Every query is recorded in .queries as (name, type)
@@ -92,12 +96,14 @@ def _rr(owner, rtype, ttl, rd):
 
 class DNSStub:
     def __init__(self, records, servfail=(), ttl=300, timeout=(), port=0,
-                 ttls=None):
+                 ttls=None, refused=(), truncate=(), tcp=True):
         self.records = {}
         for (n, t), v in records.items():
             self.records.setdefault((_norm(n), t), []).extend(v)
         self.names = set(n for n, _ in self.records)
         self.servfail = set(_norm(n) for n in servfail)
+        self.refused = set(_norm(n) for n in refused)
+        self.truncate = set(_norm(n) for n in truncate)
         self.timeout = set(_norm(t) if isinstance(t, str)
                            else (_norm(t[0]), t[1]) for t in timeout)
         self.names |= set(t for t in self.timeout if isinstance(t, str))
@@ -108,13 +114,26 @@ class DNSStub:
         self.sock.bind(("127.0.0.1", port))
         self.port = self.sock.getsockname()[1]
         self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.tcp = None
+        if tcp:
+            self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.tcp.bind(("127.0.0.1", self.port))
+            self.tcp.listen(16)
+            self.tcp_thread = threading.Thread(target=self._serve_tcp,
+                                               daemon=True)
+        self.tcp_queries = 0
 
     def start(self):
         self.thread.start()
+        if self.tcp is not None:
+            self.tcp_thread.start()
         return self
 
     def stop(self):
         self.sock.close()
+        if self.tcp is not None:
+            self.tcp.close()
 
     def count(self, name, rtype="TXT"):
         return self.queries.count((name.lower(), rtype))
@@ -128,6 +147,8 @@ class DNSStub:
         """(rcode, [RR bytes]) for one name, following one CNAME."""
         if name in self.servfail:
             return 2, []
+        if name in self.refused:
+            return 5, []
         if name not in self.names:
             return 3, []
         cname = self.records.get((name, "CNAME"))
@@ -151,7 +172,7 @@ class DNSStub:
         return 0, [_rr(owner, rtype, self.ttl, _rdata(rtype, v))
                    for v in self.records.get((target, rtype), [])]
 
-    def _answer(self, data):
+    def _answer(self, data, udp=True):
         qid, flags = struct.unpack(">HH", data[:4])
         name, off = _qname(data, 12)
         qtype, qclass = struct.unpack(">HH", data[off:off + 4])
@@ -165,8 +186,53 @@ class DNSStub:
         else:
             rcode, answers = self._lookup(name, rtype, b"\xc0\x0c")
         rflags = 0x8400 | (flags & 0x0100) | rcode     # QR AA RD? rcode
+        body = b"".join(answers)
+        limit = 512
+        arcount = struct.unpack(">H", data[10:12])[0]
+        if arcount and len(data) >= off + 4 + 11 and \
+                data[off + 4 + 1:off + 4 + 3] == b"\x00\x29":
+            limit = max(512, struct.unpack(
+                ">H", data[off + 4 + 3:off + 4 + 5])[0])   # EDNS(0) size
+        if udp and (name in self.truncate or
+                    12 + len(question) + len(body) > limit):
+            rflags |= 0x0200                            # TC: ask over TCP
+            answers, body = [], b""
         head = struct.pack(">HHHHHH", qid, rflags, 1, len(answers), 0, 0)
-        return head + question + b"".join(answers)
+        return head + question + body
+
+    def _serve_tcp(self):
+        while True:
+            try:
+                conn, _ = self.tcp.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._tcp_conn, args=(conn,),
+                             daemon=True).start()
+
+    def _tcp_conn(self, conn):
+        def recvn(n):
+            buf = b""
+            while len(buf) < n:
+                chunk = conn.recv(n - len(buf))
+                if not chunk:
+                    raise OSError("closed")
+                buf += chunk
+            return buf
+        try:
+            with conn:
+                while True:
+                    n = struct.unpack(">H", recvn(2))[0]
+                    data = recvn(n)
+                    self.tcp_queries += 1
+                    name = _qname(data, 12)[0]
+                    if name in self.truncate:   # TC over UDP, nothing here
+                        return
+                    reply = self._answer(data, udp=False)
+                    if reply is None:
+                        continue
+                    conn.sendall(struct.pack(">H", len(reply)) + reply)
+        except (OSError, IndexError, struct.error, ValueError):
+            return
 
     def _serve(self):
         while True:
