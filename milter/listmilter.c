@@ -154,6 +154,8 @@ block_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+#define LM_MAX_PACKET	((size_t)1024 * 1024 - 1)
+
 static void
 start_milter(struct lm_daemon *d, const struct lm_config *c)
 {
@@ -166,6 +168,11 @@ start_milter(struct lm_daemon *d, const struct lm_config *c)
 		msg_fatal("cannot open milter socket %s", c->socket);
 	(void)smfi_setbacklog(128);
 	(void)smfi_settimeout(600);
+	/* libmilter drops a connection whose packet exceeds 64 KB by
+	   default, and Postfix sends a header field of up to
+	   header_size_limit (100 KB) in one packet: accept up to 1 MB so
+	   MaximumHeaderSize decides, with a clear 552 */
+	(void)smfi_setmaxdatasize(LM_MAX_PACKET);
 }
 
 static int
