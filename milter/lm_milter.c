@@ -399,13 +399,13 @@ collect_facts(struct lm_conn *c)
 	}
 }
 
-/* DMARC policy of the author domain, when the decision needs it. */
+/* DMARC policy of the author domain, when the decision needs it, before
+   the deadline of the end-of-headers step. */
 static void
-collect_policy(struct lm_conn *c)
+collect_policy(struct lm_conn *c, const struct timespec *deadline)
 {
 	struct lm_facts *f = &c->facts;
 	const char *dom = lm_facts_author_domain(f);
-	struct timespec deadline;
 
 	if (dom == NULL || f->loop || f->hdr_overflow || f->from->n != 1 ||
 	    f->from->has_group || c->list.cfg->mitigate == LM_MIT_ALWAYS)
@@ -414,8 +414,7 @@ collect_policy(struct lm_conn *c)
 		f->lookup = LM_LK_BADDOMAIN;
 		return;
 	}
-	lm_deadline(&deadline, c->snap->conf.dns_timeout);
-	lm_policy_lookup(c->snap->dns, dom, &deadline, &c->pol);
+	lm_policy_lookup(c->snap->dns, dom, deadline, &c->pol);
 	c->looked_up = 1;
 	f->lookup = c->pol.lookup;
 	f->policy = c->pol.policy;
@@ -442,10 +441,9 @@ inbound_env(struct lm_conn *c, struct lm_inbound_env *env)
    SMTP, where libspf2 would pass anything as "localhost") is not
    evaluated. */
 static int
-start_inbound(struct lm_conn *c)
+start_inbound(struct lm_conn *c, const struct timespec *deadline)
 {
 	struct lm_inbound_env env;
-	struct timespec deadline;
 
 	if (c->local || !c->have_addr || c->loopback || c->facts.from == NULL)
 		return 0;
@@ -453,8 +451,7 @@ start_inbound(struct lm_conn *c)
 		return -1;
 	c->auth_on = 1;
 	inbound_env(c, &env);
-	lm_deadline(&deadline, c->snap->conf.dns_timeout);
-	lm_inbound_start(&c->inb, &env, &c->msg, &deadline);
+	lm_inbound_start(&c->inb, &env, &c->msg, deadline);
 	return 0;
 }
 
@@ -531,6 +528,7 @@ static sfsistat
 lm_eoh(SMFICTX *ctx)
 {
 	struct lm_conn *c = smfi_getpriv(ctx);
+	struct timespec deadline;
 
 	if (c == NULL || c->snap == NULL)
 		return SMFIS_TEMPFAIL;
@@ -539,8 +537,14 @@ lm_eoh(SMFICTX *ctx)
 	read_qid(ctx, c);
 	if (c->oom)
 		return lm_fail(ctx, c, 0, "out of memory collecting headers");
+	/* One deadline for all DNS work of this step.  SPF first: when the
+	   author domain's policy servers do not answer, an aligned SPF pass
+	   still lets the message through (rewritten, fail-safe). */
+	lm_deadline(&deadline, c->snap->conf.dns_timeout);
 	collect_facts(c);
-	collect_policy(c);
+	if (start_inbound(c, &deadline) != 0)
+		return lm_fail(ctx, c, 0, "out of memory starting verification");
+	collect_policy(c, &deadline);
 	/* refusals that no authentication result can change come now */
 	lm_decide(&c->facts, &c->plan);
 	c->decided = 1;
@@ -548,8 +552,6 @@ lm_eoh(SMFICTX *ctx)
 		return refuse(ctx, c);
 	c->key = lm_snap_key(c->snap, c->list.cfg);
 	c->msg.keep_body = c->list.cfg->action == LM_ACT_WRAP || c->key != NULL;
-	if (start_inbound(c) != 0)
-		return lm_fail(ctx, c, 0, "out of memory starting verification");
 	return SMFIS_CONTINUE;
 }
 

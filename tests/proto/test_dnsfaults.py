@@ -192,8 +192,11 @@ def dead_forwarder_tempfails_within_bound():
         r, secs = send(who, lm=DEAD)
         eq(r.verdict, "tempfail", "verdict")
         contains(r.smtp_reply, "451 4.4.3", "reply")
-        if secs > BOUND:
-            raise AssertionError("took %.1f s (bound %.1f s)" % (secs, BOUND))
+        # policy and SPF share the end-of-headers deadline; no signature,
+        # so no DNS at the end of the message
+        if secs > TIMEOUT + 1.5:
+            raise AssertionError("took %.1f s (bound %.1f s)" % (
+                secs, TIMEOUT + 1.5))
     contains(line_of(DEAD, r), "policy=tempfail", "log")
     contains(line_of(DEAD, r), "dmarc=temperror", "log")
 
