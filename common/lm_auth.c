@@ -267,7 +267,10 @@ strip_comments(const char *v, size_t len, char *out, size_t outsz)
 		else if (!quoted && c == ')' && depth > 0)
 			depth--;
 		else if (depth == 0) {
-			if (c == '"')
+			if (quoted && c == '\\' && i + 1 < len && o + 2 < outsz) {
+				out[o++] = c;		/* a quoted-pair */
+				c = v[++i];
+			} else if (c == '"')
 				quoted = !quoted;
 			out[o++] = c == '\r' || c == '\n' || c == '\t' ? ' ' : c;
 		}
@@ -334,16 +337,39 @@ dmarc_resinfo(const char *r, enum lm_dmres *res, char *from, size_t fromsz)
 	return 0;
 }
 
+/* The next ';'-separated part at *pp, cut in place; ';' inside a quoted
+   string (RFC 5322 3.2.4, with quoted-pairs) does not separate.  NULL at
+   the end. */
+static char *
+next_part(char **pp)
+{
+	char *p = *pp, *start = p;
+	int quoted = 0;
+
+	if (p == NULL)
+		return NULL;
+	for (; *p != '\0'; p++) {
+		if (quoted && *p == '\\' && p[1] != '\0')
+			p++;
+		else if (*p == '"')
+			quoted = !quoted;
+		else if (!quoted && *p == ';')
+			break;
+	}
+	*pp = *p == ';' ? p + 1 : NULL;
+	*p = '\0';
+	return start;
+}
+
 int
 lm_authres_dmarc(const char *value, size_t len, enum lm_dmres *res,
     char *from, size_t fromsz)
 {
-	char buf[4096], *save = NULL, *tok;
+	char buf[4096], *rest = buf, *tok;
 	int first = 1;
 
 	strip_comments(value, len, buf, sizeof buf);
-	for (tok = strtok_r(buf, ";", &save); tok != NULL;
-	    tok = strtok_r(NULL, ";", &save), first = 0)
+	for (; (tok = next_part(&rest)) != NULL; first = 0)
 		if (!first && dmarc_resinfo(tok, res, from, fromsz) == 0)
 			return 0;
 	return -1;

@@ -187,6 +187,12 @@ test_authres_dmarc(void)
 		{ " mx; dmarc = temperror header.from = t.example", 0,
 		  LM_DM_TEMPERROR, "t.example" },
 		{ " mx; dmarc=bogus", 0, LM_DM_PERMERROR, "" },
+		/* ';' inside a quoted string does not start a resinfo */
+		{ " mx; spf=pass smtp.mailfrom=\"a;dmarc=pass header.from=e.example"
+		  "\"; dmarc=fail header.from=f.example", 0, LM_DM_FAIL,
+		  "f.example" },
+		{ " mx; spf=pass reason=\"x\\\";dmarc=pass header.from=e.example"
+		  "\"", -1, 0, "" },
 	};
 	enum lm_dmres res;
 	char from[256];
