@@ -28,7 +28,8 @@
 #define LM_ACTIONS (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | \
 	SMFIF_CHGFROM)
 #define LM_PROTO (SMFIP_NR_HDR | SMFIP_HDR_LEADSPC | SMFIP_NOUNKNOWN | \
-	SMFIP_NR_HELO | SMFIP_SKIP | SMFIP_NR_CONN | SMFIP_NR_MAIL)
+	SMFIP_NR_HELO | SMFIP_SKIP | SMFIP_NR_CONN | SMFIP_NR_MAIL | \
+	SMFIP_NR_EOH)
 
 /* Set once by lm_milter_register() before smfi_main(); read-only after. */
 static struct lm_daemon *lm_the_daemon;
@@ -43,6 +44,10 @@ struct lm_conn {
 	char		 qid[64];
 	int		 null_sender, local, have_class, is_list, mixed;
 	int		 decided, oom;
+	/* decided at the end of the headers, answered with the first body
+	   chunk or the end of the message (SMFIP_NR_EOH: no reply to EOH) */
+	int		 pending_refuse;
+	const char	*pending_fail;
 	char		 mailfrom[330];
 	struct lm_inbound inb;
 	struct lm_auth	*auth;		/* while a message is evaluated */
@@ -80,6 +85,8 @@ msg_end(struct lm_conn *c)
 	c->qid[0] = '\0';
 	c->null_sender = c->local = c->have_class = c->is_list = 0;
 	c->mixed = c->decided = c->looked_up = c->oom = 0;
+	c->pending_refuse = 0;
+	c->pending_fail = NULL;
 	c->from_err = 0;
 	c->from_reason[0] = '\0';
 }
@@ -524,35 +531,65 @@ refuse(SMFICTX *ctx, struct lm_conn *c)
 	return c->plan.rcode[0] == '4' ? SMFIS_TEMPFAIL : SMFIS_REJECT;
 }
 
-static sfsistat
-lm_eoh(SMFICTX *ctx)
+/* The end-of-headers decision; a refusal or failure is left pending. */
+static void
+eoh_decide(struct lm_conn *c)
 {
-	struct lm_conn *c = smfi_getpriv(ctx);
 	struct timespec deadline;
 
-	if (c == NULL || c->snap == NULL)
-		return SMFIS_TEMPFAIL;
-	if (c->mixed || !c->is_list)
-		return SMFIS_CONTINUE;		/* refused / a DSN, at EOM */
-	read_qid(ctx, c);
-	if (c->oom)
-		return lm_fail(ctx, c, 0, "out of memory collecting headers");
+	if (c->oom) {
+		c->pending_fail = "out of memory collecting headers";
+		return;
+	}
 	/* One deadline for all DNS work of this step.  SPF first: when the
 	   author domain's policy servers do not answer, an aligned SPF pass
 	   still lets the message through (rewritten, fail-safe). */
 	lm_deadline(&deadline, c->snap->conf.dns_timeout);
 	collect_facts(c);
-	if (start_inbound(c, &deadline) != 0)
-		return lm_fail(ctx, c, 0, "out of memory starting verification");
+	if (start_inbound(c, &deadline) != 0) {
+		c->pending_fail = "out of memory starting verification";
+		return;
+	}
 	collect_policy(c, &deadline);
 	/* refusals that no authentication result can change come now */
 	lm_decide(&c->facts, &c->plan);
 	c->decided = 1;
 	if (c->plan.verdict == LM_V_REJECT || c->plan.verdict == LM_V_TEMPFAIL)
-		return refuse(ctx, c);
+		c->pending_refuse = 1;
 	c->key = lm_snap_key(c->snap, c->list.cfg);
 	c->msg.keep_body = c->list.cfg->action == LM_ACT_WRAP || c->key != NULL;
-	return SMFIS_CONTINUE;
+}
+
+/* A refusal decided earlier: answer it now in *r and return 1; 0 when
+   there is none. */
+static int
+pending(SMFICTX *ctx, struct lm_conn *c, sfsistat *r)
+{
+	if (c->pending_fail != NULL)
+		*r = lm_fail(ctx, c, 0, c->pending_fail);
+	else if (c->pending_refuse)
+		*r = refuse(ctx, c);
+	else
+		return 0;
+	return 1;
+}
+
+static sfsistat
+lm_eoh(SMFICTX *ctx)
+{
+	struct lm_conn *c = smfi_getpriv(ctx);
+	int nr = c != NULL && (c->pflags & SMFIP_NR_EOH);
+	sfsistat r;
+
+	if (c == NULL || c->snap == NULL)	/* the body or EOM tempfails */
+		return nr ? SMFIS_NOREPLY : SMFIS_TEMPFAIL;
+	if (!c->mixed && c->is_list) {
+		read_qid(ctx, c);
+		eoh_decide(c);
+	}
+	if (nr)
+		return SMFIS_NOREPLY;
+	return pending(ctx, c, &r) ? r : SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -560,8 +597,12 @@ lm_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
 	struct lm_conn *c = smfi_getpriv(ctx);
 
+	sfsistat r;
+
 	if (c == NULL || c->snap == NULL)
 		return SMFIS_TEMPFAIL;
+	if (pending(ctx, c, &r))
+		return r;
 	if (lm_msg_addbody(&c->msg, chunk, len) != 0)
 		return lm_fail(ctx, c, 0, "out of memory keeping the body");
 	lm_inbound_body(&c->inb, chunk, len);
@@ -725,6 +766,7 @@ eom(SMFICTX *ctx, struct lm_conn *c, lm_buf *ar)
 	struct lm_edits e;
 	char err[256], nonce[32] = "", pol[300];
 	const char *what = NULL;
+	sfsistat r;
 
 	read_qid(ctx, c);
 	if (!c->is_list && !c->mixed) {
@@ -732,6 +774,8 @@ eom(SMFICTX *ctx, struct lm_conn *c, lm_buf *ar)
 		msg_end(c);
 		return SMFIS_ACCEPT;
 	}
+	if (pending(ctx, c, &r))		/* a message without a body */
+		return r;
 	if (c->mixed) {
 		memset(&c->plan, 0, sizeof c->plan);
 		c->plan.verdict = LM_V_REJECT;

@@ -384,21 +384,37 @@ def mixed_recipients_get_452():
 @test
 def negotiates_away_every_step_it_does_not_answer():
     # what listmilter never refuses (connect, HELO, MAIL, each header) gets
-    # no reply, unknown commands are not sent; RCPT (452), DATA (accepts
-    # non-list mail), end of headers, body (SKIP) and end of message are
-    # answered
+    # no reply, unknown commands are not sent; a refusal decided at the end
+    # of the headers is answered with the first body chunk (or the end of
+    # the message), so EOH gets no reply either; RCPT (452), DATA (accepts
+    # non-list mail), body (SKIP) and end of message are answered
     from milterclient import (SMFIP_NR_CONN, SMFIP_NR_HELO, SMFIP_NR_MAIL,
                               SMFIP_NR_HDR, SMFIP_NOUNKNOWN, SMFIP_SKIP,
                               SMFIP_HDR_LEADSPC, SMFIP_NR_RCPT,
                               SMFIP_NR_DATA, SMFIP_NR_EOH, SMFIP_NR_BODY)
+    assert SMFIP_NR_EOH
     with client() as mc:
         mc.transaction("anne@example.org", ["bob@members.example.test"], msg())
         got = mc.protocol
     want = (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_HDR |
-            SMFIP_NOUNKNOWN | SMFIP_SKIP | SMFIP_HDR_LEADSPC)
+            SMFIP_NR_EOH | SMFIP_NOUNKNOWN | SMFIP_SKIP | SMFIP_HDR_LEADSPC)
     eq(hex(got & 0x1fffff), hex(want), "negotiated protocol flags")
-    for f in (SMFIP_NR_RCPT, SMFIP_NR_DATA, SMFIP_NR_EOH, SMFIP_NR_BODY):
+    for f in (SMFIP_NR_RCPT, SMFIP_NR_DATA, SMFIP_NR_BODY):
         eq(got & f, 0, "answered step 0x%x" % f)
+
+
+@test
+def refusal_decided_at_eoh_answered_with_body_or_eom():
+    # two From fields: decided at the end of the headers, answered to the
+    # first body chunk; without a body, to the end of the message
+    two = "Anne <anne@example.org>\r\nFrom: Eve <eve@example.org>"
+    r = send(frm=two)
+    eq((r.verdict, r.stage), ("reject", "body"), "with a body")
+    contains(r.smtp_reply, "550 5.6.0", "reply")
+    r = send(frm=two, body="")
+    eq((r.verdict, r.stage), ("reject", "eom"), "without a body")
+    contains(r.smtp_reply, "550 5.6.0", "reply")
+    eq(r.modifications, [], "nothing applied")
 
 
 @test
