@@ -218,6 +218,8 @@ rfc5424(const char *p, const char *e, struct lm_logline *out,
 			return 0;
 		f[i] = mkstr(s, p++);
 	}
+	if (p >= e)			/* no STRUCTURED-DATA */
+		return 0;
 	if (*p == '-')
 		p++;
 	else if (!sd_skip(&p, e))

@@ -36,6 +36,66 @@ lm_edits_free(struct lm_edits *e)
 	lm_edits_init(e);
 }
 
+#define LM_LINE_SOFT	78	/* RFC 5322 2.1.1: SHOULD */
+#define LM_LINE_HARD	998	/* RFC 5322 2.1.1: MUST */
+#define LM_LINE_CUT	900	/* where a run without white space is cut */
+
+/* One line of a field, from col on, into out: unchanged when it fits in
+   LM_LINE_HARD; else folded at the first white space past LM_LINE_SOFT,
+   and a run of LM_LINE_CUT bytes without white space cut by a fold (it
+   gains a space when unfolded: the price of a legal line). */
+static int
+fold_line(lm_buf *out, const char *s, size_t n, size_t col)
+{
+	size_t i;
+	int r = 0;
+
+	if (col + n <= LM_LINE_HARD)
+		return lm_buf_add(out, s, n);
+	for (i = 0; r == 0 && i < n; i++) {
+		int wsp = s[i] == ' ' || s[i] == '\t';
+
+		if (wsp && col >= LM_LINE_SOFT) {
+			r = lm_buf_addc(out, '\n');	/* s[i] is the fold's WSP */
+			col = 0;
+		} else if (!wsp && col >= LM_LINE_CUT) {
+			r = lm_buf_adds(out, "\n\t");
+			col = 1;
+		}
+		r |= lm_buf_addc(out, s[i]);
+		col++;
+	}
+	return r;
+}
+
+/* value with every line longer than RFC 5322 allows folded (the first
+   line counts "Name:"); the result is a new string, NULL when out of
+   memory. */
+static char *
+fold_value(const char *name, const char *value)
+{
+	lm_buf out;
+	const char *p = value, *nl;
+	size_t col = strlen(name) + 1;
+	int r = 0;
+
+	lm_buf_init(&out, 4 * LM_VALUE_MAX);
+	do {
+		nl = strchr(p, '\n');
+		r |= fold_line(&out, p, nl != NULL ? (size_t)(nl - p) :
+		    strlen(p), col);
+		if (nl != NULL)
+			r |= lm_buf_addc(&out, '\n');
+		p = nl != NULL ? nl + 1 : NULL;
+		col = 0;
+	} while (r == 0 && p != NULL);
+	if (r != 0 || out.s == NULL) {
+		lm_buf_free(&out);
+		return r == 0 ? lm_strndup("", 0) : NULL;
+	}
+	return lm_buf_steal(&out);
+}
+
 static int
 edit(struct lm_edits *e, enum lm_edit_op op, const char *name, int idx,
     const char *value)
@@ -54,7 +114,7 @@ edit(struct lm_edits *e, enum lm_edit_op op, const char *name, int idx,
 	v->op = op;
 	v->idx = idx;
 	v->name = lm_strndup(name, strlen(name));
-	v->value = lm_strndup(value, strlen(value));
+	v->value = fold_value(name, value);
 	if (v->name == NULL || v->value == NULL) {
 		free(v->name);
 		free(v->value);

@@ -236,6 +236,43 @@ test_long_name(void)
 	lm_buf_free(&name);
 }
 
+/* A long, folded Reply-To (40 addresses) is merged with the author and
+   stays within RFC 5322's line limit: the unfolded merge is folded again;
+   so is X-Original-From of a long From. */
+static void
+test_long_fields(void)
+{
+	struct fixture x;
+	lm_buf h;
+	const char *v;
+	int i, all = 1;
+	char a[64];
+
+	lm_buf_init(&h, 1 << 16);
+	lm_buf_adds(&h, "From: \"");
+	for (i = 0; i < 90; i++)
+		lm_buf_adds(&h, "Long Name ");
+	lm_buf_adds(&h, "\"\n\t<anne@example.com>\nReply-To: ");
+	for (i = 0; i < 40; i++)
+		lm_buf_printf(&h, "%s\"Member Number %d\" <member%d@example.org>",
+		    i ? ",\n\t" : "", i, i);
+	lm_buf_adds(&h, "\n");
+	setup(&x, h.s, LM_V_MUNGE, LM_REPLY_AUTHOR);
+	v = val(&x.out, "Reply-To");
+	for (i = 0; v != NULL && i < 40; i++) {
+		snprintf(a, sizeof a, "<member%d@example.org>", i);
+		all &= strstr(v, a) != NULL;
+	}
+	CHECK(x.rc == 0 && v != NULL && lines_ok(v) && all &&
+	    strstr(v, "anne@example.com") != NULL, "folded Reply-To merged: "
+	    "%.300s", v != NULL ? v : "(none)");
+	v = val(&x.out, "X-Original-From");
+	CHECK(v != NULL && lines_ok(v) && strstr(v, "<anne@example.com>") !=
+	    NULL, "long X-Original-From folded");
+	teardown(&x);
+	lm_buf_free(&h);
+}
+
 static void
 test_pass(void)
 {
@@ -338,6 +375,7 @@ main(void)
 {
 	test_munge();
 	test_long_name();
+	test_long_fields();
 	test_pass();
 	test_wrap();
 	test_trace();
