@@ -14,6 +14,7 @@
 # run at a time (default 1); SECONDS is per target.
 #
 # One line per target:  ok fuzz_NAME: EXECS execs in SECS s (CPU), CORPUS inputs
+# (CPU time measured with /usr/bin/time when installed, else wall-clock)
 # then the totals (executions, CPU hours) and "N passed, M failed".
 #
 # For hours: sh tests/fuzz/run-fuzzers.sh build-fuzz 3600 2
@@ -37,14 +38,22 @@ one() {	# one NAME: run a target, write WORK/NAME.result
 	seeds=$SRC/tests/fuzz/corpus/$name
 	[ -d "$seeds" ] || seeds=
 	start=$(date +%s)
-	"$bin" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
+	# CPU seconds with GNU time when it is there, else wall-clock seconds
+	tm=
+	[ -x /usr/bin/time ] && tm="/usr/bin/time -f %U+%S -o $WORK/$name.cpu"
+	$tm "$bin" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
 	    -print_final_stats=1 -artifact_prefix="$WORK/crash-$name-" \
 	    "$WORK/$name" $seeds >"$WORK/$name.log" 2>&1
 	rc=$?
 	end=$(date +%s)
+	secs=$((end - start))
+	if [ -n "$tm" ] && [ -s "$WORK/$name.cpu" ]; then
+		secs=$(tail -n 1 "$WORK/$name.cpu" | awk -F+ \
+		    '{ printf "%d", $1 + $2 + 0.5 }')
+	fi
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$WORK/$name.log")
 	n=$(ls "$WORK/$name" | wc -l)
-	echo "$name $rc ${execs:-0} $((end - start)) $n" >"$WORK/$name.result"
+	echo "$name $rc ${execs:-0} $secs $n" >"$WORK/$name.result"
 }
 
 running=0
