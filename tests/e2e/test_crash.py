@@ -73,12 +73,16 @@ def client(k):
         for attempt in range(200):
             try:
                 r = PF.send("anne@example.org", [LIST], message(tag))
-                if r["mail"].code != 250:   # 451 while the milter is down
-                    code = r["mail"].code
-                elif r["end"] is None:
+                # the first reply that is not a success decides: MAIL
+                # (451 while the milter is down), RCPT, DATA (451 when the
+                # milter died before the content), or the end of data
+                code = r["mail"].code
+                if code == 250:
                     code = r["rcpt"][0].code
-                else:
-                    code = r["end"].code
+                if code == 250:
+                    code = r["data"].code if r["data"] is not None else 0
+                if code == 354:
+                    code = r["end"].code if r["end"] is not None else 0
             except (OSError, AttributeError) as e:
                 code = "error %s" % e
             if code == 250:
