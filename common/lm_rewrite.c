@@ -68,18 +68,42 @@ fold_line(lm_buf *out, const char *s, size_t n, size_t col)
 	return r;
 }
 
-/* value with every line longer than RFC 5322 allows folded (the first
-   line counts "Name:"); the result is a new string, NULL when out of
-   memory. */
+/* value with LF line ends only (CRLF becomes LF, a lone CR a space), no
+   line break that is not a fold (an LF not followed by white space gets a
+   tab: a value can never start a new field), and no trailing LF, into
+   out. */
+static int
+fold_clean(const char *v, lm_buf *out)
+{
+	int r = 0;
+
+	for (; r == 0 && *v != '\0'; v++) {
+		if (*v == '\r' && v[1] == '\n')
+			continue;
+		if (*v == '\n' && v[1] == '\0')
+			break;
+		r = lm_buf_addc(out, *v == '\r' ? ' ' : *v);
+		if (r == 0 && *v == '\n' && v[1] != ' ' && v[1] != '\t')
+			r = lm_buf_addc(out, '\t');
+	}
+	return r;
+}
+
+/* value made safe to write (fold_clean) with every line longer than
+   RFC 5322 allows folded (the first line counts "Name:"); the result is
+   a new string, NULL when out of memory. */
 static char *
 fold_value(const char *name, const char *value)
 {
-	lm_buf out;
-	const char *p = value, *nl;
+	lm_buf out, clean;
+	const char *p, *nl;
 	size_t col = strlen(name) + 1;
-	int r = 0;
+	int r;
 
+	lm_buf_init(&clean, 4 * LM_VALUE_MAX);
 	lm_buf_init(&out, 4 * LM_VALUE_MAX);
+	r = fold_clean(value, &clean);
+	p = lm_buf_cstr(&clean);
 	do {
 		nl = strchr(p, '\n');
 		r |= fold_line(&out, p, nl != NULL ? (size_t)(nl - p) :
@@ -89,6 +113,7 @@ fold_value(const char *name, const char *value)
 		p = nl != NULL ? nl + 1 : NULL;
 		col = 0;
 	} while (r == 0 && p != NULL);
+	lm_buf_free(&clean);
 	if (r != 0 || out.s == NULL) {
 		lm_buf_free(&out);
 		return r == 0 ? lm_strndup("", 0) : NULL;

@@ -271,6 +271,14 @@ test_long_fields(void)
 	    NULL, "long X-Original-From folded");
 	teardown(&x);
 	lm_buf_free(&h);
+	/* a From folded with CRLF: the copy we write has LF folds only */
+	setup(&x, "From: \"Anne\r\n\tAuthor\" <anne@example.com>\n",
+	    LM_V_MUNGE, LM_REPLY_AUTHOR);
+	v = val(&x.out, "X-Original-From");
+	CHECK(x.rc == 0 && v != NULL && lines_ok(v) && strstr(v,
+	    "\"Anne\n\tAuthor\"") != NULL, "CRLF fold kept as LF fold: [%s]",
+	    v != NULL ? v : "(none)");
+	teardown(&x);
 }
 
 static void
