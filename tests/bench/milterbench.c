@@ -649,30 +649,35 @@ conn_open(struct conn *c)
 	}
 }
 
+/* SMFIC_CONNECT's payload: host name, family '4', port, address. */
+static size_t
+connect_payload(unsigned char *buf, size_t sz)
+{
+	size_t a = strlen(O.client_name) + 1, b = strlen(O.client_ip) + 1;
+	uint16_t port = htons(4321);
+
+	if (a + 3 + b > sz)
+		die("client name and address too long");
+	memcpy(buf, O.client_name, a);
+	buf[a] = '4';
+	memcpy(buf + a + 1, &port, 2);
+	memcpy(buf + a + 3, O.client_ip, b);
+	return a + 3 + b;
+}
+
 static void
 conn_session(struct conn *c)
 {
 	unsigned char buf[512];
-	size_t o = 0, n;
-	uint16_t port = htons(4321);
+	size_t o = connect_payload(buf, sizeof buf);
 	char r;
 
-	n = strlen(O.client_name) + 1;
-	memcpy(buf, O.client_name, n);
-	o = n;
-	buf[o++] = '4';
-	memcpy(buf + o, &port, 2);
-	o += 2;
-	n = strlen(O.client_ip) + 1;
-	memcpy(buf + o, O.client_ip, n);
-	o += n;
 	r = event(c, SMFIC_CONNECT, MS_CONNECT, SMFIP_NOCONNECT,
 	    SMFIP_NR_CONN, 1, buf, o);
 	if (r != NOT_SENT && r != NO_REPLY && r != 'c')
 		die("CONNECT answered '%c'", r);
-	n = strlen(O.helo) + 1;
 	r = event(c, SMFIC_HELO, MS_HELO, SMFIP_NOHELO, SMFIP_NR_HELO, 1,
-	    O.helo, n);
+	    O.helo, strlen(O.helo) + 1);
 	if (r != NOT_SENT && r != NO_REPLY && r != 'c')
 		die("HELO answered '%c'", r);
 }
@@ -971,21 +976,11 @@ idle_mode(void)
 		die("out of memory");
 	proc_status(O.pid, &kb0, &th0);
 	for (i = 0; i < O.idle; i++) {
-		unsigned char buf[256];
-		size_t o, n;
-		uint16_t port = htons(4321);
+		unsigned char buf[512];
+		size_t o = connect_payload(buf, sizeof buf);
 		char r;
 
 		conn_open(&cs[i]);
-		n = strlen(O.client_name) + 1;
-		memcpy(buf, O.client_name, n);
-		o = n;
-		buf[o++] = '4';
-		memcpy(buf + o, &port, 2);
-		o += 2;
-		n = strlen(O.client_ip) + 1;
-		memcpy(buf + o, O.client_ip, n);
-		o += n;
 		r = event(&cs[i], SMFIC_CONNECT, MS_CONNECT, SMFIP_NOCONNECT,
 		    SMFIP_NR_CONN, 1, buf, o);
 		if (r == NO_REPLY || r == NOT_SENT)

@@ -24,7 +24,6 @@ the number of kills.
 import collections
 import os
 import re
-import shutil
 import sys
 import tempfile
 import threading
@@ -34,7 +33,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 
 from lmdaemon import Listmilter                        # noqa: E402
-from lmtest import test, eq, run                       # noqa: E402
+from lmtest import test, eq, run_then                  # noqa: E402
 from pftest import Postfix                             # noqa: E402
 
 LIST = "list@lists.example.test"
@@ -186,18 +185,10 @@ def reloads_logged_and_clean_stop():
     PF.stop()
 
 
+def _cleanup():
+    LM.stop()
+    PF.stop()
+
+
 if __name__ == "__main__":
-    ok = False
-    try:
-        try:
-            run()
-        except SystemExit as e:
-            ok = e.code in (0, None)
-            raise
-    finally:
-        LM.stop()
-        PF.stop()
-        if ok:
-            shutil.rmtree(T, ignore_errors=True)
-        else:
-            print("test directory kept: %s" % T, file=sys.stderr)
+    run_then(_cleanup, T)

@@ -32,7 +32,6 @@ import email.policy
 import itertools
 import os
 import re
-import shutil
 import smtplib
 import sys
 import tempfile
@@ -41,7 +40,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 
 from lmdaemon import Listmilter                        # noqa: E402
-from lmtest import test, eq, contains, run             # noqa: E402
+from lmtest import test, eq, contains, run_then        # noqa: E402
 from smtest import Sendmail                            # noqa: E402
 from smtpsink import SMTPSink                          # noqa: E402
 
@@ -354,18 +353,10 @@ def clean_shutdown():
     eq(res is not None and res.status, 0, "listmilter exit status")
 
 
+def _cleanup():
+    SM.stop()
+    LM.stop()
+
+
 if __name__ == "__main__":
-    ok = False
-    try:
-        try:
-            run()
-        except SystemExit as e:
-            ok = e.code in (0, None)
-            raise
-    finally:
-        SM.stop()
-        LM.stop()
-        if ok:
-            shutil.rmtree(T, ignore_errors=True)
-        else:
-            print("test directory kept: %s" % T, file=sys.stderr)
+    run_then(_cleanup, T)

@@ -147,7 +147,7 @@ def zones_for(names):
     return sorted(zones, key=lambda z: (z.count("."), z))
 
 
-def _dead_udp_port():
+def dead_udp_port():
     for _ in range(50):
         port = random.randint(20000, 60000)
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -180,7 +180,7 @@ def unbound_conf(dns_records, zones=(), servfail_zones=()):
         lines.append("  local-data: '%s. %d IN %s %s'"
                      % (name, ttl, rtype, data))
     if fail:
-        port = _dead_udp_port()
+        port = dead_udp_port()
         for z in fail:
             lines += ["forward-zone:", '  name: "%s"' % z,
                       "  forward-addr: 127.0.0.1@%d" % port]
@@ -280,22 +280,12 @@ class Listmilter:
         self._check_binary()
         if self.proc is not None and self.proc.poll() is None:
             raise DaemonError("already running (pid %d)" % self.proc.pid)
-        if timeout is None:
-            timeout = 120.0 if valgrind_prefix(self.dir) else 15.0
+        timeout = self._timeout(timeout, 15.0)
         self.write_config()
         for stale in (self.socket_path, self.pidfile):
             if os.path.exists(stale):
                 os.unlink(stale)
-        log = open(self.logfile, "ab")
-        try:
-            self.proc = subprocess.Popen(
-                valgrind_prefix(self.dir) + [self.binary, "-f", "-c",
-                                             self.conf],
-                stdin=subprocess.DEVNULL,
-                stdout=log, stderr=log, cwd=self.dir,
-                umask=-1 if self.umask is None else self.umask)
-        finally:
-            log.close()
+        self._spawn()
         deadline = time.time() + timeout
         while True:
             if self.proc.poll() is not None:
@@ -310,6 +300,25 @@ class Listmilter:
                                   "log:\n%s" % (self.socket_path, timeout,
                                                 self.log()))
             time.sleep(0.05)
+
+    def _timeout(self, timeout, normal):
+        """timeout, or the default: normal, 120 s under valgrind."""
+        if timeout is not None:
+            return timeout
+        return 120.0 if valgrind_prefix(self.dir) else normal
+
+    def _spawn(self):
+        """Start the daemon in the foreground, its output in the log."""
+        log = open(self.logfile, "ab")
+        try:
+            self.proc = subprocess.Popen(
+                valgrind_prefix(self.dir) + [self.binary, "-f", "-c",
+                                             self.conf],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                cwd=self.dir,
+                umask=-1 if self.umask is None else self.umask)
+        finally:
+            log.close()
 
     def _socket_ready(self):
         if not os.path.exists(self.socket_path):
@@ -373,8 +382,7 @@ class Listmilter:
         timeout.  Returns a StopResult; None if it was not started."""
         if self.proc is None:
             return None
-        if timeout is None:
-            timeout = 120.0 if valgrind_prefix(self.dir) else 20.0
+        timeout = self._timeout(timeout, 20.0)
         started = time.time()
         killed = False
         if self.proc.poll() is None:
@@ -441,20 +449,10 @@ class Listmilter:
         self._check_binary()
         if self.running():
             raise DaemonError("already running (pid %d)" % self.proc.pid)
-        if timeout is None:
-            timeout = 120.0 if valgrind_prefix(self.dir) else 15.0
+        timeout = self._timeout(timeout, 15.0)
         stale = (os.path.exists(self.socket_path),
                  os.path.exists(self.pidfile))
-        log = open(self.logfile, "ab")
-        try:
-            self.proc = subprocess.Popen(
-                valgrind_prefix(self.dir) + [self.binary, "-f", "-c",
-                                             self.conf],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                cwd=self.dir,
-                umask=-1 if self.umask is None else self.umask)
-        finally:
-            log.close()
+        self._spawn()
         deadline = time.time() + timeout
         while True:
             if self.proc.poll() is not None:

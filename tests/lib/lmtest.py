@@ -110,3 +110,22 @@ def run(selected=None, verbose=False, out=sys.stdout):
     print("%d passed, %d failed" % (passed, failed), file=out)
     out.flush()
     sys.exit(1 if failed or not passed else 0)
+
+
+def run_then(cleanup, tmpdir):
+    """run(), then cleanup() whatever happened; remove tmpdir after a clean
+    run, keep it (and say where) after a failure.  Exits like run()."""
+    import shutil
+    ok = False
+    try:
+        try:
+            run()
+        except SystemExit as e:
+            ok = e.code in (0, None)
+            raise
+    finally:
+        cleanup()
+        if ok:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+        else:
+            print("test directory kept: %s" % tmpdir, file=sys.stderr)

@@ -34,6 +34,8 @@ import socket
 import subprocess
 import time
 
+from smtpsink import free_port
+
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..",
                                          ".."))
 GET = os.path.join(REPO_ROOT, "tests", "lib", "get-sendmail.sh")
@@ -63,14 +65,6 @@ def sendmail_binary():
     if p.returncode != 0:
         raise SendmailError("get-sendmail.sh failed:\n" + p.stdout)
     return p.stdout.strip().splitlines()[-1]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Sendmail:

@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 
 from dnsstub import DNSStub                            # noqa: E402
-from lmdaemon import Listmilter                        # noqa: E402
+from lmdaemon import Listmilter, dead_udp_port         # noqa: E402
 from lmtest import test, eq, contains, run             # noqa: E402
 from milterclient import MilterClient                  # noqa: E402
 
@@ -69,17 +69,8 @@ LM = Listmilter(os.path.join(T, "a"), LISTS, conf_extra=dict(
     CONF, Nameservers="127.0.0.1@%d" % DNS.port))
 
 
-def dead_port():
-    import socket
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 DEAD = Listmilter(os.path.join(T, "dead"), LISTS, conf_extra=dict(
-    CONF, Nameservers="127.0.0.1@%d" % dead_port()))
+    CONF, Nameservers="127.0.0.1@%d" % dead_udp_port()))
 
 
 def send(author, lm=LM, rcpt="list@lists.example.test"):
